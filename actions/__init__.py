@@ -1,0 +1,1 @@
+"""Action server: qualification logic, forms, answers and lead hand-over."""

@@ -1,0 +1,221 @@
+"""Custom actions called by the Rasa server."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import answers
+from actions.extraction import extract_facts
+from actions import leads
+from actions.qualification import summary_text
+from actions.resources import lexicon
+
+logger = logging.getLogger(__name__)
+
+FALLBACKS_BEFORE_OFFERING_A_PERSON = 2
+
+
+def utter_answer(dispatcher: CollectingDispatcher, tracker: Tracker, requested: Any = None) -> None:
+    """Answers the question in the latest message (one place for all channels)."""
+    message = tracker.latest_message or {}
+    vendors = [e.get("value") for e in message.get("entities") or [] if e.get("entity") == "vendor"]
+    reply = answers.answer((message.get("intent") or {}).get("name"), message.get("text") or "",
+                           tracker.current_slot_values(), requested, vendors)
+    if "response" in reply:
+        dispatcher.utter_message(response=reply["response"])
+    elif reply.get("text"):
+        dispatcher.utter_message(text=reply["text"])
+
+
+class ActionExtractFacts(Action):
+    """Reads every visitor message for facts about the lead."""
+
+    def name(self) -> Text:
+        return "action_extract_facts"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        requested = tracker.get_slot("requested_slot") if tracker.active_loop_name else None
+        slots = tracker.current_slot_values()
+        updates = extract_facts(tracker.latest_message or {}, slots, requested)
+        await leads.save_progress(tracker, {**slots, **updates}, finished=bool(slots.get("lead_submitted")))
+        return [SlotSet(slot, value) for slot, value in updates.items()]
+
+
+class ActionAnswerQuestion(Action):
+    """Answers a question asked outside the qualification questions."""
+
+    def name(self) -> Text:
+        return "action_answer_question"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        utter_answer(dispatcher, tracker)
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        return [SlotSet("last_question", intent)]
+
+
+class ActionAskSummaryConfirmed(Action):
+    """Shows what was understood and asks the visitor to confirm or correct it."""
+
+    def name(self) -> Text:
+        return "action_ask_summary_confirmed"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        if tracker.get_slot("correction_pending"):
+            dispatcher.utter_message(response="utter_ask_what_to_correct")
+        else:
+            dispatcher.utter_message(response="utter_summary",
+                                     summary=summary_text(tracker.current_slot_values(), tracker.get_slot("language")))
+        return []
+
+
+#: Questions about other people, where a bare "yes" calls for "who?".
+PEOPLE_QUESTIONS = ("decision_maker", "allies", "blockers")
+
+
+class AskAboutPeople(Action):
+    """Asks a question about other people; after a bare "yes" to it, asks who."""
+
+    slot = ""
+
+    def name(self) -> Text:
+        return f"action_ask_{self.slot}"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        said_yes = (tracker.latest_message.get("intent") or {}).get("name") == "affirm"
+        answered_this = question_answered(tracker) == self.slot
+        dispatcher.utter_message(response="utter_ask_who" if said_yes and answered_this else f"utter_ask_{self.slot}")
+        return []
+
+
+def question_answered(tracker: Tracker) -> Optional[Text]:
+    """The question that was open when the visitor sent their latest message."""
+    open_question: Optional[Text] = None
+    answered: Optional[Text] = None
+    for event in tracker.events:
+        if event.get("event") == "slot" and event.get("name") == "requested_slot":
+            open_question = event.get("value")
+        elif event.get("event") == "user":
+            answered = open_question
+    return answered
+
+
+class ActionAskDecisionMaker(AskAboutPeople):
+    slot = "decision_maker"
+
+
+class ActionAskAllies(AskAboutPeople):
+    slot = "allies"
+
+
+class ActionAskBlockers(AskAboutPeople):
+    slot = "blockers"
+
+
+class ActionFallback(Action):
+    """Asks to rephrase; after repeated failures offers a person."""
+
+    def name(self) -> Text:
+        return "action_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        count = int(tracker.get_slot("fallback_count") or 0) + 1
+        languages = [e.get("value") for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "language"]
+        if not languages and _looks_like_another_language(tracker.latest_message.get("text") or ""):
+            dispatcher.utter_message(response="utter_languages")
+        elif count >= FALLBACKS_BEFORE_OFFERING_A_PERSON:
+            dispatcher.utter_message(response="utter_offer_human")
+            count = 0
+        else:
+            dispatcher.utter_message(response="utter_rephrase")
+        return [SlotSet("fallback_count", count)]
+
+
+class ActionCoreFallback(ActionFallback):
+    """What the dialogue policies fall back to when unsure of the next step: the same
+    answer as for a message that was not understood, then wait for the visitor (a
+    fallback that let the policies predict again could repeat itself)."""
+
+    def name(self) -> Text:
+        return "action_core_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        return await super().run(dispatcher, tracker, domain) + [FollowupAction("action_listen")]
+
+
+def _looks_like_another_language(text: str) -> bool:
+    """A sentence of real words that is not English, French or Polish."""
+    words = [w for w in text.split() if w.isalpha()]
+    return len(words) >= 4
+
+
+class ActionStop(Action):
+    """Ends the qualification when the visitor wants to stop; what they said is kept."""
+
+    def name(self) -> Text:
+        return "action_stop"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        dispatcher.utter_message(response="utter_stop")
+        await leads.save_progress(tracker, tracker.current_slot_values(), finished=False)
+        return [ActiveLoop(None), SlotSet("requested_slot", None)]
+
+
+class ActionSubmitLead(Action):
+    """Closes the qualification: records the lead and tells the visitor what happens next."""
+
+    def name(self) -> Text:
+        return "action_submit_lead"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        slots = tracker.current_slot_values()
+        await leads.save_progress(tracker, slots, finished=True)
+        route = await leads.hand_off(tracker)
+        language = slots.get("language")
+        if route is not None and route.rep and slots.get("consent") and slots.get("contact_email"):
+            when = lexicon().label("when", "today" if route.in_hours else "next_day", language)
+            dispatcher.utter_message(response="utter_next_steps_rep", rep_name=route.rep["name"], when=when)
+            if route.rep.get("meeting_link"):
+                dispatcher.utter_message(response="utter_meeting_link", rep_name=route.rep["name"],
+                                         meeting_link=route.rep["meeting_link"])
+        elif slots.get("consent") and slots.get("contact_email"):
+            dispatcher.utter_message(response="utter_next_steps")
+        else:
+            dispatcher.utter_message(response="utter_next_steps_no_contact")
+        return [SlotSet("lead_submitted", True)]
+
+
+class ActionThankReferral(Action):
+    """Thanks an existing customer for the people they referred."""
+
+    def name(self) -> Text:
+        return "action_thank_referral"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        referrals = tracker.get_slot("referrals") or []
+        dispatcher.utter_message(response="utter_referral_thanks" if referrals else "utter_referral_none")
+        return []
+
+
+class ActionRequestHuman(Action):
+    """A person now: in working hours the lead goes to a rep at once and the bot steps back."""
+
+    def name(self) -> Text:
+        return "action_request_human"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        slots = tracker.current_slot_values()
+        reachable = bool(slots.get("contact_email") or slots.get("contact_phone")) \
+            or leads.channel_of(tracker) in ("slack", "teams")
+        route = None
+        if reachable:  # otherwise the questions go on, contact details included, and the lead follows
+            await leads.save_progress(tracker, {**slots, "need": slots.get("need") or "asked to talk to a person"})
+            route = await leads.hand_off(tracker, force=True)
+        if route is not None and route.rep and route.in_hours and reachable:
+            dispatcher.utter_message(response="utter_handoff_now", rep_name=route.rep["name"])
+            return [ConversationPaused()]
+        dispatcher.utter_message(response="utter_human_request")
+        return []

@@ -1,0 +1,487 @@
+"""Turns one visitor message into facts about the lead (slot updates).
+
+Everything the visitor says is read here, in one place, whatever question is
+open: a single long message can fill several facts, and an answer to the
+current question is read in the light of that question.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+from actions import catalog
+from actions.people import describe, parse_people
+from actions.resources import lexicon
+
+QUESTION_INTENTS = ("ask_product", "ask_pricing", "ask_purchase", "ask_benefits", "compare", "why_ask")
+CONTROL_INTENTS = ("stop", "request_human", "bot_challenge", "job_seeker", "greet", "goodbye", "out_of_scope")
+NAME_ENTITIES = ("person", "company", "job_title", "vendor")
+MARKUP = re.compile(r"[<>{}\\/\u2060]")
+PEOPLE_QUESTIONS = ("authority", "decision_maker", "allies", "blockers", "summary_confirmed")
+CONTACT_QUESTIONS = ("consent", "contact_name", "contact_email", "company", "contact_phone", "referrals")
+#: Questions whose free answer is kept as typed when nothing more specific was read.
+FREE_TEXT_QUESTIONS = ("decision_maker", "allies", "blockers", "current_vendor", "contact_name", "company")
+INTEREST_ORDER = ("information", "benefits", "comparison", "purchase")
+MAX_TEXT = 2000
+MAX_FIELD = 300
+
+EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+EMAIL_LIKE = re.compile(r"\S*@\S*")
+PHONE = re.compile(r"(?<![\w@])\+?\(?\d[\d\s().-]{6,}\d(?!\w)")
+BUDGET = re.compile(
+    r"(?P<cur1>[$€£]|usd|eur|gbp|pln)?\s?(?P<amount>\d[\d\s.,]*\d|\d)\s?(?P<k>k)?\s?(?P<cur2>[$€£]|usd|eur|euros?|gbp|pln|zł|zl|złotych|zlotych|dollars?)?",
+    re.IGNORECASE,
+)
+CURRENCIES = {"$": "USD", "usd": "USD", "dollar": "USD", "dollars": "USD", "€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR",
+              "£": "GBP", "gbp": "GBP", "pln": "PLN", "zł": "PLN", "zl": "PLN", "złotych": "PLN", "zlotych": "PLN"}
+
+
+@dataclass
+class Turn:
+    """The latest visitor message as the NLU understood it."""
+
+    text: str
+    intent: Optional[str]
+    entities: List[Dict[str, Any]] = field(default_factory=list)
+    language: str = "en"
+
+    @classmethod
+    def from_latest_message(cls, message: Dict[str, Any], language: Optional[str]) -> "Turn":
+        text = str(message.get("text") or "")[:MAX_TEXT]
+        intent = (message.get("intent") or {}).get("name")
+        entities = [e for e in message.get("entities") or [] if e.get("entity") != "language"]
+        detected = [e.get("value") for e in message.get("entities") or [] if e.get("entity") == "language"]
+        return cls(text=text, intent=intent, entities=entities, language=(detected[-1] if detected else language) or "en")
+
+    def values(self, kind: str) -> List[str]:
+        """Entity values of one kind, in order, without repeats."""
+        seen: List[str] = []
+        for ent in self.entities:
+            value = ent.get("value")
+            if ent.get("entity") == kind and isinstance(value, str) and value.strip() and value not in seen:
+                if kind in NAME_ENTITIES and MARKUP.search(value):
+                    continue  # markup or a typed command is never a name
+                seen.append(value.strip())
+        return seen
+
+    @property
+    def is_answer(self) -> bool:
+        """Whether the message can be an answer to the open question."""
+        return self.intent not in QUESTION_INTENTS + CONTROL_INTENTS and has_words(self.text)
+
+
+def has_words(text: str) -> bool:
+    """Real words (not only emoji, digits or punctuation)."""
+    return bool(re.search(r"[^\W\d_]{2,}", text or ""))
+
+
+def clean(text: str, limit: int = MAX_FIELD) -> str:
+    """Collapse whitespace and cap length; the visitor's words are kept as said."""
+    return re.sub(r"\s+", " ", text or "").strip()[:limit]
+
+
+def valid_email(value: Optional[str]) -> bool:
+    """A complete address: something@domain.tld."""
+    return bool(value) and EMAIL.fullmatch(value.strip()) is not None
+
+
+def is_free_mail(value: str) -> bool:
+    """Whether the address is from a consumer mail provider."""
+    return value.rsplit("@", 1)[-1].lower() in lexicon().free_mail_domains
+
+
+def valid_phone(value: Optional[str]) -> bool:
+    """Seven to fifteen digits, in any usual format."""
+    digits = re.sub(r"\D", "", value or "")
+    return 7 <= len(digits) <= 15
+
+
+def raise_interest(current: Optional[str], new: str) -> str:
+    """Interest only moves up the scale within a conversation."""
+    if current not in INTEREST_ORDER:
+        return new
+    return new if INTEREST_ORDER.index(new) > INTEREST_ORDER.index(current) else current
+
+
+def _merge_people(existing: Optional[List[Dict[str, Any]]], new: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    merged = [dict(p) for p in existing or []]
+    for person in new:
+        key = (person.get("name") or person.get("role") or "").lower()
+        match = next((p for p in merged if (p.get("name") or p.get("role") or "").lower() == key), None)
+        if match is None:
+            merged.append(dict(person))
+        else:
+            for attr in ("role", "concern"):
+                match[attr] = person.get(attr) or match.get(attr)
+            if person.get("stance") in ("saboteur", "decision_maker"):
+                match["stance"] = person["stance"]
+    return merged
+
+
+class FactExtractor:
+    """Reads one turn against the facts already known."""
+
+    def __init__(self, turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> None:
+        self.turn = turn
+        self.slots = slots
+        self.requested = requested
+        self.lang = turn.language
+        self.lex = lexicon()
+        self.updates: Dict[str, Any] = {}
+
+    # -- helpers -------------------------------------------------------
+    def get(self, slot: str) -> Any:
+        return self.updates.get(slot, self.slots.get(slot))
+
+    def set(self, slot: str, value: Any) -> None:
+        if self.slots.get(slot) != value or slot in self.updates:
+            self.updates[slot] = value
+
+    def says(self, path: str) -> bool:
+        return self.lex.matches(path, self.lang, self.turn.text)
+
+    @property
+    def yes(self) -> bool:
+        return self.turn.intent == "affirm"
+
+    @property
+    def no(self) -> bool:
+        return self.turn.intent == "deny" or (self.turn.intent != "affirm" and self.says("nobody"))
+
+    # -- the facts -----------------------------------------------------
+    def run(self) -> Dict[str, Any]:
+        """All slot updates for this turn."""
+        if self.turn.intent == "existing_customer":
+            self.set("existing_customer", True)
+        if self.turn.intent == "job_seeker":
+            self.set("disqualify", "job_seeker")
+        if self.turn.intent in CONTROL_INTENTS and self.turn.intent not in ("greet",):
+            return self.updates
+        self._interest()
+        self._contact()
+        if self.turn.intent not in QUESTION_INTENTS or self.turn.intent == "compare":
+            self._vendor()
+        if self.turn.is_answer or self.turn.intent == "greet":
+            self._authority()
+            self._need()
+            self._people()
+            self._benefits()
+            self._timeline_and_budget()
+        if self.turn.is_answer:
+            self._answer_requested()
+        return self.updates
+
+    def _interest(self) -> None:
+        signals = list(self.get("interest_signals") or [])
+        level = self.get("interest_level")
+        found: List[tuple] = []
+        intent = self.turn.intent
+        vendors = self.turn.values("vendor")
+        if intent == "ask_product":
+            found.append(("information", "asked what the product does"))
+        elif intent == "ask_benefits":
+            found.append(("benefits", "asked how it would help them"))
+        elif intent == "ask_pricing":
+            found.append(("purchase", "asked about pricing"))
+        elif intent == "ask_purchase":
+            found.append(("purchase", "asked how to buy or when to start"))
+        elif intent == "compare":
+            found.append(("comparison", f"compared with {', '.join(vendors)}" if vendors else "asked how it compares"))
+        if self.turn.is_answer:
+            if vendors and self.says("interest.comparison"):
+                found.append(("comparison", f"comparing with {', '.join(vendors)}"))
+            elif self.says("interest.comparison") and self.requested != "current_vendor":
+                found.append(("comparison", "looking at options"))
+            if self.says("interest.purchase"):
+                found.append(("purchase", "talked about buying or starting"))
+        for new_level, signal in found:
+            level = raise_interest(level, new_level)
+            if signal not in signals:
+                signals.append(signal)
+        if found:
+            self.set("interest_level", level)
+            self.set("interest_signals", signals)
+
+    def _contact(self) -> None:
+        text = self.turn.text
+        emails = [e for e in self.turn.values("email") if valid_email(e)] or EMAIL.findall(text)
+        if emails:
+            self.set("contact_email", emails[0].strip(".,;"))
+            if self.get("consent") is None:
+                self.set("consent", True)
+        elif self.requested == "contact_email" and self.turn.is_answer and EMAIL_LIKE.search(text):
+            self.set("contact_email", EMAIL_LIKE.search(text).group())  # rejected by validation, with a hint
+        phones = [p for p in self.turn.values("phone") if valid_phone(p)] or [
+            m.group().strip() for m in PHONE.finditer(text) if valid_phone(m.group())
+        ]
+        if phones and not (self.requested in ("need",) and not self.turn.values("phone")):
+            self.set("contact_phone", clean(phones[0], 40))
+        companies = [c for c in self.turn.values("company") if c.lower() not in {v.lower() for v in self.turn.values("vendor")}]
+        if companies and self.requested != "referrals":
+            self.set("company", clean(companies[0], 120))
+        if self.requested != "referrals":
+            match = self.lex.search("own_name", self.lang, text)
+            persons = self.turn.values("person")
+            if match:
+                candidate = match.group(1).strip()
+                named = next((p for p in persons if p.split()[0] == candidate.split()[0]), None)
+                capitalized = all(word[:1].isupper() for word in candidate.split())
+                if capitalized and (named or len(candidate.split()) >= 2):
+                    self.set("contact_name", clean(named or candidate, 120))
+
+    def _vendor(self) -> None:
+        vendors = self.turn.values("vendor")
+        if not vendors:
+            return
+        if self.requested == "current_vendor" or self.says("uses_vendor"):
+            self.set("current_vendor", ", ".join(vendors))
+
+    def _authority(self) -> None:
+        values = self.turn.values("authority")
+        authority = values[0] if values and values[0] in ("decision_maker", "influencer", "none") else None
+        for level in ("none", "influencer", "decision_maker"):
+            if authority is None and self.says(f"authority.{level}"):
+                authority = level
+        if authority is None and self.requested == "authority":
+            if self.yes:
+                authority = "decision_maker"
+            elif self.turn.intent == "deny":
+                authority = "none"
+        if authority:
+            self.set("authority", authority)
+            if authority != "none" and self.slots.get("authority") == "none" and self.requested != "decision_maker":
+                self.set("decision_maker", None)
+
+    def _need(self) -> None:
+        text = self.turn.text
+        category = catalog.category_for(text, self.lang)
+        if self.requested == "need" and self.turn.is_answer and not self.no:
+            self.set("need", clean(text))
+            self.set("need_category", category or self.get("need_category"))
+        elif category and self.get("need") is None and self.turn.intent in ("inform", "greet", "nlu_fallback"):
+            sentences = [s for s in re.split(r"(?<=[.!?])\s+", text) if catalog.category_for(s, self.lang)]
+            self.set("need", clean(" ".join(sentences) or text))
+            self.set("need_category", category)
+        elif category and self.get("need_category") is None and self.get("need"):
+            self.set("need_category", category)
+        if self.get("need") and self.get("interest_level") is None:
+            self.set("interest_level", "information")
+            self.set("interest_signals", list(self.get("interest_signals") or []) + ["stated a need"])
+
+    def _people(self) -> None:
+        if self.requested in CONTACT_QUESTIONS:
+            return  # a name given with contact details is the visitor's, not a colleague's
+        default = "saboteur" if self.requested == "blockers" else "influencer"
+        if self.requested == "decision_maker":
+            default = "decision_maker"
+        exclude = tuple(x for x in (self.get("contact_name"),) if x)
+        people = parse_people(self.turn.text, self.turn.entities, self.lang, default, exclude)
+        own_titles = self._own_title(people)
+        people = [p for p in people if p not in own_titles]
+        if self.requested not in PEOPLE_QUESTIONS:
+            # unasked, a bare role ("support tickets") is a person only if something is said about them
+            people = [p for p in people if p.get("name") or p["stance"] != default]
+        if not people:
+            return
+        stakeholders = _merge_people(self.get("stakeholders"), people)
+        self.set("stakeholders", stakeholders)
+        deciders = [p for p in people if p["stance"] == "decision_maker"]
+        if deciders:
+            self.set("decision_maker", describe(deciders[0]))
+            if self.get("authority") in (None, "decision_maker") and not self.turn.values("authority"):
+                self.set("authority", "influencer" if self.says("authority.influencer") else "none")
+        saboteurs = [p for p in people if p["stance"] == "saboteur"]
+        allies = [p for p in people if p["stance"] == "influencer"]
+        if saboteurs:
+            self.set("blockers", _merge_people(self.get("blockers"), saboteurs))
+        if allies:
+            self.set("allies", _merge_people(self.get("allies"), allies))
+
+    def _own_title(self, people: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        """A title the visitor gives themselves ("I'm the COO") is theirs, not a colleague's."""
+        match = re.search(r"\b(i'?m|i am|je suis|jestem|pracuj[eę] jako)\b", self.turn.text, re.IGNORECASE)
+        if not match:
+            return []
+        anchor = match.end()
+        named = self.lex.search("own_name", self.lang, self.turn.text)
+        if named and named.start() <= match.start() < named.end(1):
+            anchor = named.end(1)  # "I'm Sarah Collins, head of support": the title follows the name
+        own = [p for p in people if not p.get("name") and p.get("role")
+               and 0 <= self.turn.text.lower().find(p["role"].lower(), anchor) - anchor <= 12]
+        if own and self.get("job_title") is None:
+            self.set("job_title", own[0]["role"])
+        return own
+
+    def _benefits(self) -> None:
+        found = [b for b in self.turn.values("benefit") if b in self.lex.keys("benefits")]
+        for benefit in self.lex.keys("benefits"):
+            if benefit not in found and self.lex.matches(f"benefits.{benefit}", self.lang, self.turn.text):
+                if benefit == "upfront_savings" and self.turn.intent != "inform" and self.requested != "benefits":
+                    continue
+                found.append(benefit)
+        if self.requested != "benefits" and self.requested is not None and not self.turn.values("benefit"):
+            return  # keywords alone count only when priorities are the topic
+        if found:
+            current = list(self.get("benefits") or [])
+            self.set("benefits", current + [b for b in found if b not in current])
+            level = raise_interest(self.get("interest_level"), "benefits")
+            if level != self.get("interest_level"):
+                self.set("interest_level", level)
+                self.set("interest_signals", list(self.get("interest_signals") or []) + ["talked about benefits"])
+
+    def _timeline_and_budget(self) -> None:
+        match = self.lex.search("timeline", self.lang, self.turn.text)
+        if match:
+            self.set("timeline", clean(match.group(), 80))
+        for found in BUDGET.finditer(self.turn.text):
+            currency = (found.group("cur1") or found.group("cur2") or "").lower()
+            if not currency or PHONE.fullmatch(found.group().strip()):
+                continue
+            raw = re.sub(r"[\s,]", "", found.group("amount")).replace(".", "") if re.search(r"\d[.,]\d{3}\b", found.group("amount")) else re.sub(r"\s", "", found.group("amount")).replace(",", ".")
+            try:
+                amount = float(raw) * (1000 if found.group("k") else 1)
+            except ValueError:
+                continue
+            self.set("budget", {"amount": amount, "currency": CURRENCIES.get(currency, currency.upper())})
+            break
+
+    # -- the answer to the open question ---------------------------------
+    def _answer_requested(self) -> None:
+        if self.requested in FREE_TEXT_QUESTIONS and self._is_other_fact():
+            return  # "ops@acme.com" is not the name of a vendor
+        handler = getattr(self, f"_answer_{self.requested}", None)
+        if handler is not None:
+            handler()
+
+    def _is_other_fact(self) -> bool:
+        """Whether the message is a contact detail or a bare yes rather than a free answer."""
+        if self.turn.intent == "affirm":
+            return True
+        contact = {"contact_email", "contact_phone"} & set(self.updates)
+        return bool(contact) and self.requested not in contact
+
+    def _answer_decision_maker(self) -> None:
+        if self.get("decision_maker") is None and not self.no:
+            self.set("decision_maker", clean(self.turn.text, 160))
+            self.set("stakeholders", _merge_people(self.get("stakeholders"), [
+                {"name": None, "role": clean(self.turn.text, 160), "stance": "decision_maker", "concern": None}]))
+        elif self.get("decision_maker") is None:
+            self.set("decision_maker", "unknown")
+
+    def _answer_allies(self) -> None:
+        if "allies" in self.updates:
+            return
+        if self.no or "blockers" in self.updates or "decision_maker" in self.updates:
+            self.set("allies", list(self.get("allies") or []))
+            return
+        entry = {"name": None, "role": clean(self.turn.text, 160), "stance": "influencer", "concern": None}
+        self.set("allies", _merge_people(self.get("allies"), [entry]))
+        self.set("stakeholders", _merge_people(self.get("stakeholders"), [entry]))
+
+    def _answer_blockers(self) -> None:
+        if "blockers" in self.updates:
+            return
+        if self.no:
+            self.set("blockers", list(self.get("blockers") or []))
+            return
+        entry = {"name": None, "role": None, "stance": "saboteur", "concern": clean(self.turn.text)}
+        self.set("blockers", _merge_people(self.get("blockers"), [entry]))
+        self.set("stakeholders", _merge_people(self.get("stakeholders"), [entry]))
+
+    def _answer_benefits(self) -> None:
+        if "benefits" not in self.updates and self.no:
+            self.set("benefits", [])
+
+    def _answer_current_vendor(self) -> None:
+        if "current_vendor" in self.updates:
+            return
+        if self.says("no_vendor") or self.turn.intent == "deny":
+            self.set("current_vendor", "none")
+        else:
+            self.set("current_vendor", clean(self.turn.text.strip(" .!"), 120))
+
+    def _answer_consent(self) -> None:
+        if self.yes:
+            self.set("consent", True)
+        elif self.turn.intent == "deny" or self.no:
+            self.set("consent", False)
+
+    def _answer_contact_name(self) -> None:
+        if "contact_name" in self.updates:
+            return
+        persons = self.turn.values("person")
+        if persons:
+            self.set("contact_name", clean(persons[0], 120))
+        elif self.turn.intent == "deny":
+            self.set("consent", False)
+        elif len(self.turn.text.split()) <= 5:
+            self.set("contact_name", clean(self.turn.text.strip(" .!"), 120))
+
+    def _answer_contact_email(self) -> None:
+        if "contact_email" not in self.updates and self.turn.intent == "deny":
+            self.set("consent", False)
+
+    def _answer_company(self) -> None:
+        if "company" not in self.updates:
+            self.set("company", clean(self.turn.text.strip(" .!"), 120))
+
+    def _answer_contact_phone(self) -> None:
+        if "contact_phone" in self.updates:
+            return
+        if self.says("skip") or self.no:
+            self.set("contact_phone", "")
+        else:
+            self.set("contact_phone", clean(self.turn.text, 40))  # checked by validation
+
+    def _answer_referrals(self) -> None:
+        if self.no:
+            self.set("referrals", [])
+            return
+        people = parse_people(self.turn.text, self.turn.entities, self.lang, "unknown")
+        emails = EMAIL.findall(self.turn.text)
+        companies = self.turn.values("company")
+        if not people:
+            people = [{"name": None, "role": None, "stance": "unknown", "concern": None}]
+        referrals = []
+        for index, person in enumerate(people):
+            referrals.append({
+                "name": person.get("name"),
+                "role": person.get("role"),
+                "company": companies[index] if index < len(companies) else (companies[0] if companies else None),
+                "email": emails[index] if index < len(emails) else None,
+                "note": clean(self.turn.text),
+            })
+        self.set("referrals", referrals)
+
+    def _answer_summary_confirmed(self) -> None:
+        changed = {k for k in self.updates if k not in ("interest_level", "interest_signals", "summary_confirmed", "correction_pending")}
+        if self.yes and not changed:
+            self.set("summary_confirmed", True)
+            self.set("correction_pending", False)
+            return
+        if changed:
+            self.set("correction_pending", False)
+            return
+        for field_name in self.lex.keys("correction_fields"):
+            if self.lex.matches(f"correction_fields.{field_name}", self.lang, self.turn.text):
+                for slot in CORRECTION_SLOTS[field_name]:
+                    self.set(slot, None)
+                self.set("correction_pending", False)
+                return
+        self.set("correction_pending", True)
+
+
+CORRECTION_SLOTS = {
+    "need": ("need", "need_category"),
+    "authority": ("authority", "decision_maker"),
+    "allies": ("allies", "blockers"),
+    "benefits": ("benefits",),
+    "contact": ("contact_name", "contact_email", "company", "contact_phone"),
+}
+
+
+def extract_facts(message: Dict[str, Any], slots: Dict[str, Any], requested: Optional[str]) -> Dict[str, Any]:
+    """Slot updates for the latest message, given the slots already known."""
+    turn = Turn.from_latest_message(message, slots.get("language"))
+    return FactExtractor(turn, slots, requested).run()

@@ -1,0 +1,103 @@
+"""The qualification concept: which questions remain, the summary, the lead record."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from actions import catalog
+from actions.people import describe
+from actions.resources import lexicon
+
+LEAD_FIELDS = (
+    "need", "need_category", "interest_level", "interest_signals", "authority", "decision_maker",
+    "allies", "blockers", "stakeholders", "benefits", "current_vendor", "timeline", "budget",
+    "consent", "contact_name", "contact_email", "company", "job_title", "contact_phone",
+)
+
+
+def required_slots(slots: Dict[str, Any]) -> List[str]:
+    """The questions of the qualification, in order, given what is known.
+
+    The decision maker is asked for only when the visitor does not decide;
+    contact details only when the visitor agreed to be contacted.
+    """
+    order = ["need", "authority"]
+    if slots.get("authority") == "none":
+        order.append("decision_maker")
+    order += ["allies", "blockers", "benefits", "current_vendor", "consent"]
+    if slots.get("consent"):
+        order += ["contact_name", "contact_email", "company", "contact_phone"]
+    order.append("summary_confirmed")
+    return order
+
+
+def _join(items: List[str], language: Optional[str]) -> str:
+    items = [i for i in items if i]
+    if len(items) <= 1:
+        return "".join(items)
+    word = {"fr": " et ", "pl": " i "}.get(language or "en", " and ")
+    return ", ".join(items[:-1]) + word + items[-1]
+
+
+def summary_text(slots: Dict[str, Any], language: Optional[str]) -> str:
+    """What the assistant understood, one line per point, in the visitor's language."""
+    lex = lexicon()
+    label = lambda key: lex.label("summary", key, language)  # noqa: E731
+    colon = " :" if language == "fr" else ":"  # French puts a space before the colon
+    none = label("none")
+    lines = []
+
+    def line(key: str, value: str) -> None:
+        lines.append(f"• {label(key)}{colon} {value}")
+
+    category = catalog.category_label(slots.get("need_category"), language)
+    line("need", (slots.get("need") or none) + (f" ({category})" if category else ""))
+    if slots.get("interest_level"):
+        line("stage", lex.label("interest", slots["interest_level"], language))
+    role = lex.label("authority", slots.get("authority") or "unknown", language)
+    decider = slots.get("decision_maker")
+    if decider and decider != "unknown" and slots.get("authority") != "decision_maker":
+        role += f"; {decider} — {label('decides')}"
+    line("role", role)
+    allies = [describe(p) for p in slots.get("allies") or []]
+    line("allies", _join(allies, language) or label("none_people"))
+    blockers = [describe(p) + (f" — {p['concern']}" if p.get("concern") else "") if describe(p) else (p.get("concern") or "")
+                for p in slots.get("blockers") or []]
+    line("blockers", "; ".join(b for b in blockers if b) or label("none_blockers"))
+    benefits = [catalog.benefit_label(b, language) for b in slots.get("benefits") or []]
+    line("priorities", _join(benefits, language) or none)
+    vendor = slots.get("current_vendor")
+    line("vendor", label("none_vendor") if vendor == "none" else (vendor or none))
+    if slots.get("consent"):
+        line("contact", ", ".join(x for x in (slots.get("contact_name"), slots.get("contact_email"),
+                                               slots.get("company"), slots.get("contact_phone")) if x))
+    else:
+        line("contact", label("no_contact"))
+    return "\n".join(lines)
+
+
+def lead_record(slots: Dict[str, Any], conversation_id: str, channel: Optional[str]) -> Dict[str, Any]:
+    """The lead in the shape of the contract shared with reps and CRMs."""
+    stakeholders = list(slots.get("stakeholders") or [])
+    authority = slots.get("authority") or "unknown"
+    return {
+        "conversation_id": conversation_id,
+        "channel": channel or "rest",
+        "language": slots.get("language") or "en",
+        "contact": {
+            "name": slots.get("contact_name"),
+            "email": slots.get("contact_email"),
+            "phone": slots.get("contact_phone") or None,
+            "company": slots.get("company"),
+            "job_title": slots.get("job_title"),
+        },
+        "need": {"summary": slots.get("need"), "category": slots.get("need_category")},
+        "interest": {"level": slots.get("interest_level"), "signals": list(slots.get("interest_signals") or [])},
+        "authority": authority,
+        "stakeholders": stakeholders,
+        "benefits": list(slots.get("benefits") or []),
+        "current_vendor": None if slots.get("current_vendor") in (None, "none") else slots.get("current_vendor"),
+        "timeline": slots.get("timeline"),
+        "budget": slots.get("budget"),
+        "consent": bool(slots.get("consent")),
+        "confirmed": bool(slots.get("summary_confirmed")),
+    }

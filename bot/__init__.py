@@ -1,0 +1,1 @@
+"""Rasa-side package: custom NLU components and channel connectors."""

@@ -1,0 +1,101 @@
+"""Rule-based language identification for English, French and Polish.
+
+The assistant must answer in the visitor's language, keep it stable across
+short replies ("ok") and switch when the visitor switches. A short text that
+does not clearly belong to one language therefore yields ``None``, and the
+caller keeps the language it already had.
+"""
+from __future__ import annotations
+
+import re
+from typing import Dict, Optional
+
+SUPPORTED = ("en", "fr", "pl")
+
+_WORDS: Dict[str, frozenset] = {
+    "en": frozenset(
+        """the a an and or but is are was were be been am i i'm im we we're you your
+        our my me us it it's its this that these those what which who whom how why
+        when where do does did don't doesn't can can't could would should will won't
+        have has had not no yes yeah yep nope hi hello hey thanks thank please with
+        for from about of to in on at by just also very much many some any anyone
+        else there their they them he she his her who's need want looking use using
+        price cost company team support customers people sure okay right great good
+        bye morning afternoon evening""".split()
+    ),
+    "fr": frozenset(
+        """le la les un une des du de et ou mais est sont était être je j'ai nous
+        vous tu il elle ils elles on notre nos votre vos mon ma mes ton ta ce cette
+        ces cet qui que quoi quel quelle quels comment pourquoi quand où oui non
+        merci bonjour bonsoir salut pas ne plus très avec pour sur dans chez par
+        aussi alors donc c'est qu'est-ce qu'il d'accord ça cela combien besoin
+        avons avez sommes êtes fait faire équipe entreprise société coût prix
+        client clients moi toi lui leur leurs au aux y en se sa son ses vos
+        cherchons utilisons voudrais aimerais peut peux bien""".split()
+    ),
+    "pl": frozenset(
+        """i w we na z ze do od po za o a ale lub albo czy jest są był była być jestem
+        jesteśmy nie tak to ten ta te tego tej ich nas nasz nasza nasze naszej
+        mój moja moje pan pani państwo państwa co kto jak dlaczego kiedy gdzie ile
+        dzień dobry cześć witam dziękuję dzięki proszę się mam mamy chcę chcemy
+        szukamy używamy potrzebujemy firma firmy firmie zespół klientów klienci
+        koszt cena bardzo też już jeszcze może można który która które dla przez
+        oraz jako mnie mi nam was wam dobrze zgadza""".split()
+    ),
+}
+
+# Letters that only one of the three languages uses.
+_LETTERS = {
+    "pl": set("ąćęłńśźżĄĆĘŁŃŚŹŻ"),
+    "fr": set("àâæçèêëîïôœùûÿÀÂÆÇÈÊËÎÏÔŒÙÛŸ"),
+}
+
+# Short replies that identify a language on their own.
+_MARKERS = {
+    "oui": "fr", "ouais": "fr", "non merci": "fr", "merci": "fr", "bonjour": "fr",
+    "salut": "fr", "d'accord": "fr", "tak": "pl", "nie": "pl", "dzięki": "pl",
+    "dzieki": "pl", "dziękuję": "pl", "dziekuje": "pl", "cześć": "pl", "czesc": "pl",
+    "witam": "pl", "yes": "en", "no": "en", "thanks": "en", "hello": "en", "hi": "en",
+    "hey": "en", "yep": "en", "nope": "en", "sure": "en", "thank you": "en",
+}
+
+_TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
+
+
+def normalize_locale(hint: Optional[str]) -> Optional[str]:
+    """Map a locale such as ``fr-FR`` or ``pl_PL`` to a supported language."""
+    if not isinstance(hint, str):
+        return None
+    code = hint.strip().lower().replace("_", "-").split("-")[0]
+    return code if code in SUPPORTED else None
+
+
+def detect_language(text: Optional[str], hint: Optional[str] = None) -> Optional[str]:
+    """Return ``en``, ``fr`` or ``pl`` when ``text`` clearly is one of them.
+
+    ``hint`` (a locale from the channel) decides only when the text itself
+    is not conclusive.
+    """
+    fallback = normalize_locale(hint)
+    if not text or not isinstance(text, str):
+        return fallback
+    lowered = text.strip().lower()[:2000]
+    bare = lowered.strip(" !?.,;:")
+    if bare in _MARKERS:
+        return _MARKERS[bare]
+
+    scores = {lang: 0.0 for lang in SUPPORTED}
+    for lang, letters in _LETTERS.items():
+        scores[lang] += 1.5 * sum(1 for ch in lowered if ch in letters)
+    tokens = _TOKEN.findall(lowered)
+    for token in tokens:
+        for lang, words in _WORDS.items():
+            if token in words:
+                scores[lang] += 1.0
+    best = max(scores, key=lambda lang: scores[lang])
+    ranked = sorted(scores.values(), reverse=True)
+    if ranked[0] >= 2.0 and ranked[0] >= 1.5 * ranked[1] + 0.5:
+        return best
+    if ranked[0] >= 1.0 and ranked[1] == 0 and len(tokens) <= 3:
+        return best
+    return fallback

@@ -1,0 +1,160 @@
+"""Custom NLU components: the language-aware tokenizer and a robust intent classifier.
+
+The tokenizer detects EN/FR/PL and tokenizes with spaCy.
+
+spaCy's blank pipelines (``spacy.blank("fr")`` etc.) carry each language's
+real tokenizer rules (French elisions such as ``l'équipe``, Polish
+punctuation, English contractions) without any trained model, so nothing is
+downloaded. At prediction time the detected language is also added as a
+``language`` entity, which fills the ``language`` slot the responses are
+conditioned on. A locale sent by the channel in the message metadata decides
+when the text alone is not conclusive.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+import spacy
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
+from rasa.shared.nlu.constants import (ENTITIES, INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, METADATA,
+                                       PREDICTED_CONFIDENCE_KEY, TEXT)
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.language import SUPPORTED, detect_language
+
+LANGUAGE_ATTRIBUTE = "language"
+LANGUAGE_ENTITY = "language"
+METADATA_LOCALE_KEYS = ("locale", "language", "lang")
+
+
+def locale_hint(metadata: Optional[Dict[Text, Any]]) -> Optional[Text]:
+    """Return the locale a channel put in the message metadata, if any."""
+    if not isinstance(metadata, dict):
+        return None
+    for key in METADATA_LOCALE_KEYS:
+        value = metadata.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False
+)
+class MultilingualTokenizer(Tokenizer):
+    """Tokenizes each message with the spaCy tokenizer of its own language."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """Returns the component's default config."""
+        return {
+            "intent_tokenization_flag": False,
+            "intent_split_symbol": "_",
+            "token_pattern": None,
+            "prefix_separator_symbol": None,
+            # Language used when a text is not conclusive and no hint is given.
+            "default_language": "en",
+        }
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        super().__init__(config)
+        self.default_language = config.get("default_language", "en")
+        self._tokenizers = {lang: spacy.blank(lang).tokenizer for lang in SUPPORTED}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "MultilingualTokenizer":
+        """Creates the component (see parent class for full docstring)."""
+        return cls(config)
+
+    def _language_of(self, message: Message) -> Text:
+        known = message.get(LANGUAGE_ATTRIBUTE)
+        if known in SUPPORTED:
+            return known
+        hint = locale_hint(message.get(METADATA))
+        language = detect_language(message.get(TEXT), hint) or self.default_language
+        message.set(LANGUAGE_ATTRIBUTE, language)
+        return language
+
+    def tokenize(self, message: Message, attribute: Text) -> List[Token]:
+        """Tokenizes ``attribute`` of ``message`` with its language's rules."""
+        text = message.get(attribute) or ""
+        tokenizer = self._tokenizers[self._language_of(message)]
+        tokens = [
+            Token(tok.text, tok.idx)
+            for tok in tokenizer(text)
+            if not tok.is_space and tok.text.strip()
+        ]
+        if not tokens and text.strip():
+            tokens = [Token(text.strip(), text.index(text.strip()))]
+        return self._apply_token_pattern(tokens)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Tokenizes messages and reports a confidently detected language."""
+        messages = super().process(messages)
+        for message in messages:
+            text = message.get(TEXT)
+            if not isinstance(text, str):
+                continue
+            language = detect_language(text, locale_hint(message.get(METADATA)))
+            if language is None:
+                continue
+            entity = {
+                "entity": LANGUAGE_ENTITY,
+                "value": language,
+                "start": 0,
+                "end": 0,
+                "confidence_entity": 1.0,
+                "extractor": self.__class__.__name__,
+            }
+            message.set(ENTITIES, message.get(ENTITIES, []) + [entity], add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
+)
+class IntentLogisticRegression(LogisticRegressionClassifier):
+    """Rasa's logistic-regression intent classifier, safe for messages without features.
+
+    Rasa's own version fails on a message that yields no features at all (an
+    empty text, or only characters no featurizer knows). Such a message gets no
+    intent with zero confidence here, which the fallback classifier then turns
+    into ``nlu_fallback``. It also accepts ``C``, which Rasa's version ignores.
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """Rasa's defaults, plus ``C``: the inverse of the regularisation strength."""
+        return {**LogisticRegressionClassifier.get_default_config(), "C": 1.0}
+
+    def __init__(self, config: Dict[Text, Any], name: Text, model_storage: ModelStorage, resource: Resource) -> None:
+        super().__init__(config, name, model_storage, resource)
+        self.clf.C = float(self.config["C"])  # Rasa's class does not pass it on
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Classifies the messages that have features; the others get no intent."""
+        featured, bare = [], []
+        for message in messages:
+            (featured if _has_sentence_features(message) else bare).append(message)
+        if featured:
+            super().process(featured)
+        for message in bare:
+            message.set(INTENT, {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0}, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [], add_to_output=True)
+        return messages
+
+
+def _has_sentence_features(message: Message) -> bool:
+    sparse = message.get_sparse_features(attribute=TEXT)[1]
+    return sparse is not None and sparse.features.shape[-1] > 0 and sparse.features.nnz > 0
