@@ -1,0 +1,1 @@
+"""Where leads are kept: the database models, migrations, queries and the outbox."""
