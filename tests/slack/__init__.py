@@ -1,0 +1,1 @@
+"""The Slack channel and the reps' Slack buttons, against the real servers and a local Slack."""
