@@ -1,0 +1,1 @@
+"""The benchmark: NLU quality per language, conversations, speed and resources against stock Rasa."""

@@ -1,0 +1,87 @@
+"""What a benchmark run does: paths, sizes of the real and the quick run, the targets."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Optional, Tuple
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+RESULTS = BENCH / "results"
+HELDOUT = BENCH / "heldout"
+MODEL = ROOT / "models" / "lead-assistant.tar.gz"
+CONFIG = ROOT / "config.yml"
+NLU_DIR = ROOT / "data" / "nlu"
+SHARED_NLU_FILES = ("regex.yml", "lookups.yml")
+TEST_STORIES = ROOT / "tests" / "stories"
+LANGUAGES = ("en", "fr", "pl")
+PHASES = ("nlu", "stories", "load", "profile")
+#: full: cross-validation, one model per language for the held-out set, the deployed model on it;
+#: heldout: no cross-validation; deployed: no training at all, the deployed model on the held-out sets.
+NLU_MODES = ("full", "heldout", "deployed")
+
+
+@dataclass(frozen=True)
+class LoadLevel:
+    """One load step: conversations held at once, and its bounds in time and count."""
+
+    concurrency: int
+    seconds: float
+    max_conversations: int
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The size of a run. ``quick`` runs are for development, not real figures."""
+
+    quick: bool
+    folds: int
+    load_levels: Tuple[LoadLevel, ...]
+    warmup_conversations: int
+    request_timeout: float
+    workers: int  # Sanic workers of the extra configuration; 0 leaves it out
+    nlu_mode: str = "full"
+    phases: Tuple[str, ...] = PHASES
+    targets: Dict[str, float] = field(default_factory=lambda: dict(TARGETS))
+
+
+#: The goals the report checks every figure against.
+TARGETS: Dict[str, float] = {
+    "intent_macro_f1": 0.92,
+    "entity_f1": 0.88,
+    "p50_vs_stock_max": 1.5,
+    "throughput_vs_stock_min": 1.0,
+    "rasa_peak_rss_mb_max": 1300.0,
+}
+
+def redis_address() -> Tuple[str, int]:
+    """Where the Redis server for shared lock and tracker stores listens (``BENCH_REDIS_HOST``/``_PORT``)."""
+    return os.environ.get("BENCH_REDIS_HOST", "127.0.0.1"), int(os.environ.get("BENCH_REDIS_PORT", "6379"))
+
+
+FULL_LEVELS = (LoadLevel(1, 60, 3), LoadLevel(10, 40, 200), LoadLevel(50, 60, 500))
+QUICK_LEVELS = (LoadLevel(1, 20, 1), LoadLevel(10, 10, 20), LoadLevel(50, 15, 60))
+
+
+def from_environment(environ: Optional[Dict[str, str]] = None) -> Settings:
+    """Settings from ``BENCH_QUICK``, ``BENCH_FOLDS``, ``BENCH_NLU``, ``BENCH_PHASES`` and ``BENCH_WORKERS``."""
+    env = os.environ if environ is None else environ
+    quick = env.get("BENCH_QUICK", "").strip() not in ("", "0", "false", "no")
+    phases = tuple(p.strip() for p in env.get("BENCH_PHASES", ",".join(PHASES)).split(",") if p.strip())
+    unknown = set(phases) - set(PHASES)
+    if unknown:
+        raise ValueError(f"unknown BENCH_PHASES {sorted(unknown)}; choose from {', '.join(PHASES)}")
+    nlu_mode = env.get("BENCH_NLU", "full").strip() or "full"
+    if nlu_mode not in NLU_MODES:
+        raise ValueError(f"unknown BENCH_NLU {nlu_mode!r}; choose from {', '.join(NLU_MODES)}")
+    return Settings(
+        quick=quick,
+        folds=int(env.get("BENCH_FOLDS", 2 if quick else 5)),
+        load_levels=QUICK_LEVELS if quick else FULL_LEVELS,
+        warmup_conversations=1 if quick else 3,
+        request_timeout=60.0,
+        workers=int(env.get("BENCH_WORKERS", 2)),
+        phases=phases,
+        nlu_mode=nlu_mode,
+    )
