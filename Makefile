@@ -1,0 +1,67 @@
+# Lead-qualification assistant — `make run` and `make test` are all you need.
+VENV        ?= .venv
+RASA        := $(VENV)/bin/rasa
+PYTEST      := $(VENV)/bin/pytest
+MODEL       := models/lead-assistant.tar.gz
+TRAIN_DATA  := data/nlu data/rules data/stories
+# What the model is made from: training data, configuration, and the NLU code the
+# pipeline runs (a change to any of them retrains; other code does not).
+TRAIN_INPUT := config.yml domain.yml bot/nlu.py bot/language.py $(shell find $(TRAIN_DATA) -name '*.yml' 2>/dev/null)
+RASA_PORT   ?= 5005
+ACTIONS_PORT ?= 5055
+export PYTHON
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: run test setup train shell validate unit e2e browser slack teams story-test bench clean
+
+run: train ## Set up, train if needed, start the assistant
+	@VENV=$(VENV) RASA_PORT=$(RASA_PORT) ACTIONS_PORT=$(ACTIONS_PORT) MODEL=$(MODEL) scripts/run.sh
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt scripts/setup.sh
+	@scripts/setup.sh $(VENV)
+	@touch $@
+
+train: $(MODEL)
+
+$(MODEL): $(TRAIN_INPUT) | $(VENV)/.installed
+	@mkdir -p models && date +%s > models/.train-started
+	$(RASA) train --force --data $(TRAIN_DATA) --fixed-model-name lead-assistant --out models
+	@echo $$(( $$(date +%s) - $$(cat models/.train-started) )) > models/lead-assistant.train-seconds; rm -f models/.train-started
+	@touch $@
+
+shell: train ## Chat in the terminal (starts its own action server)
+	@$(RASA) run actions --actions actions --port $(ACTIONS_PORT) > /dev/null 2>&1 & pid=$$!; \
+	 trap "kill $$pid" EXIT; sleep 5; $(RASA) shell --model $(MODEL) --endpoints endpoints.yml
+
+validate: $(VENV)/.installed
+	$(RASA) data validate --data $(TRAIN_DATA) --fail-on-warnings
+
+unit: $(VENV)/.installed
+	$(PYTEST) -q tests --ignore=tests/e2e --ignore=tests/browser --ignore=tests/slack --ignore=tests/teams
+
+e2e: train
+	$(PYTEST) -q tests/e2e
+
+browser: train ## The chat widget in headless Chromium (installed if missing; skipped without it)
+	@scripts/ensure-chromium.sh
+	$(PYTEST) -q tests/browser
+
+slack: train ## The Slack channel and the reps' buttons, against a local Slack API
+	$(PYTEST) -q tests/slack
+
+teams: train ## The Microsoft Teams channel, against a local Bot Framework (login and connector)
+	$(PYTEST) -q tests/teams
+
+story-test: train
+	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/stories
+
+bench: train ## NLU per language, test stories, speed and memory against stock Rasa: bench/results/REPORT.md
+	$(VENV)/bin/python -m bench.run
+
+test: validate unit story-test e2e browser slack teams ## Everything CI runs
+
+clean:
+	rm -rf models results logs .pytest_cache
