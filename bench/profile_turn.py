@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 from bench.metrics import percentile
-from tests.e2e.conftest import http
+from tests.servers import http
 
 PARTS = ("nlu_ms", "actions_ms", "db_ms", "policies_rest_ms")
 

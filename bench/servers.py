@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from bench.settings import ROOT, redis_address
-from tests.e2e.conftest import _wait, free_port
+from tests.servers import free_port, wait_ready
 
 BIN = Path(sys.executable).parent
 #: Variables that would make the servers talk to the outside world; the benchmark stays on loopback.
@@ -78,7 +78,7 @@ def start_actions(env: Dict[str, str], logs: Path, port: Optional[int] = None, t
     else:
         command = [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)]
     server = _start("actions-timed" if timed else "actions", command, ROOT, env, logs, port)
-    _wait(f"{server.url}/health", server.process, server.log, lambda body: True)
+    wait_ready(f"{server.url}/health", server.process, server.log, lambda body: True)
     return server
 
 
@@ -111,5 +111,5 @@ def start_rasa(name: str, model: Path, env: Dict[str, str], logs: Path, cwd: Pat
     if credentials:
         command += ["--credentials", str(credentials)]
     server = _start(name, command, cwd, env, logs, port)
-    _wait(f"{server.url}/status", server.process, server.log, lambda body: bool(body and body.get("model_file")))
+    wait_ready(f"{server.url}/status", server.process, server.log, lambda body: bool(body and body.get("model_file")))
     return server

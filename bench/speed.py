@@ -25,7 +25,7 @@ from bench import conversations, profile_turn, stock_bot
 from bench.resources import MemorySampler
 from bench.servers import Server, endpoints_file, environment, start_actions, start_rasa
 from bench.settings import MODEL, ROOT, Settings, redis_address
-from tests.e2e.conftest import http
+from tests.servers import http
 
 Log = Callable[[str], None]
 

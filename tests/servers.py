@@ -83,7 +83,8 @@ def rasa_status(port: int) -> Check:
     return f"http://127.0.0.1:{port}/status", lambda body: bool(body and body.get("model_file"))
 
 
-def _wait(url: str, process: subprocess.Popen, log: Path, ready: Callable[[Any], bool]) -> None:
+def wait_ready(url: str, process: subprocess.Popen, log: Path, ready: Callable[[Any], bool]) -> None:
+    """Wait until ``url`` answers 200 with a body ``ready`` accepts; fail if the server exits or never does."""
     deadline = time.time() + START_TIMEOUT
     while time.time() < deadline:
         if process.poll() is not None:
@@ -113,7 +114,7 @@ def running(commands: Dict[str, List[str]], checks: Dict[str, Check], env: Dict[
                                         stderr=subprocess.STDOUT) for name, command in commands.items()}
     try:
         for name, (url, ready) in checks.items():
-            _wait(url, processes[name], logs[name], ready)
+            wait_ready(url, processes[name], logs[name], ready)
         yield processes
     finally:
         for process in processes.values():
