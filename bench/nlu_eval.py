@@ -2,8 +2,9 @@
 
 Each language is evaluated on its own data (``data/nlu/{lang}.yml`` plus the
 shared regexes and lookup tables) with the project's own ``config.yml``
-pipeline. Models are trained in this process with Rasa's Python API, one after
-the other (on two cores, parallel training only makes each one slower).
+pipeline. A language's models are trained in this process with Rasa's Python
+API, one after the other; ``make bench`` runs the languages as separate
+processes at once (``BENCH_NLU_JOBS``), as each training uses about one core.
 
     python -m bench.nlu_eval --lang en --folds 5 --out en.json
     python -m bench.nlu_eval --lang en fr pl --deployed --out deployed.json
@@ -209,13 +210,17 @@ def deployed_model(languages: Sequence[str]) -> Dict[str, Any]:
 def evaluate(language: str, n_folds: int, heldout_model: bool = True, log=print) -> Dict[str, Any]:
     """Cross-validation (``n_folds`` > 1) and the held-out figures of a model trained on all the language's data."""
     data, test = training_data(language), heldout_data(language)
+
+    def tagged(line: str) -> None:  # languages may be evaluated at once: each line says which
+        log(f"NLU {language}: {line.strip()}")
+
     with tempfile.TemporaryDirectory(prefix=f"bench-nlu-{language}-") as folder:
         work = Path(folder)
         config = CONFIG
         log(f"NLU {language}: {len(data.intent_examples)} training, {len(test.intent_examples)} held-out examples")
         return {"language": language, "training_examples": len(data.intent_examples),
-                "cv": cross_validate(data, n_folds, config, work, log) if n_folds > 1 else None,
-                "heldout": heldout(data, test, config, work, log) if heldout_model else None}
+                "cv": cross_validate(data, n_folds, config, work, tagged) if n_folds > 1 else None,
+                "heldout": heldout(data, test, config, work, tagged) if heldout_model else None}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:

@@ -365,7 +365,10 @@ def _section_run(results: Dict[str, Any]) -> str:
             rows.append([language.upper(), "held-out model", held.get("train_examples"),
                          _number(held.get("train_seconds"), 0), _number(held.get("train_cpu_seconds"), 0)])
     if rows:
-        text.append("NLU trainings (the expensive part):")
+        jobs = meta.get("nlu_jobs") or 1
+        text.append("NLU trainings (the expensive part)" + (
+            f", {jobs} evaluations at once on {meta.get('cpus')} CPUs: wall times include waiting for a core:"
+            if jobs > 1 else ", one after another:"))
         text.append(_table(["lang", "model", "examples", "wall s", "CPU s"], rows))
     return "\n\n".join(text)
 

@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Dict, List
 
@@ -48,21 +49,28 @@ def run_module(module: str, args: List[str], log_file: Path) -> None:
 
 
 def nlu_phase(settings: Settings, work: Path, logs: Path) -> Dict[str, Any]:
-    """Models trained per language (one process each), then the deployed model on every held-out set."""
-    results: Dict[str, Dict[str, Any]] = {language: {} for language in LANGUAGES}
+    """Models trained per language, and the deployed model read on every held-out set.
+
+    Each evaluation is a process of its own; ``nlu_jobs`` of them run at once.
+    """
+    jobs: Dict[str, List[str]] = {}
     if settings.nlu_mode != "deployed":
+        folds = settings.folds if settings.nlu_mode == "full" else 0
         for language in LANGUAGES:
-            out = work / f"nlu-{language}.json"
-            folds = settings.folds if settings.nlu_mode == "full" else 0
-            args = ["--lang", language, "--folds", str(folds), "--out", str(out)]
-            run_module("bench.nlu_eval", args, logs / f"nlu-{language}.log")
-            results[language].update(json.loads(out.read_text())[language])
+            jobs[language] = ["--lang", language, "--folds", str(folds)]
     if MODEL.exists():
-        out = work / "nlu-deployed.json"
-        run_module("bench.nlu_eval", ["--lang", *LANGUAGES, "--deployed", "--out", str(out)],
-                   logs / "nlu-deployed.log")
-        for language, figures in json.loads(out.read_text()).items():
-            results[language].update(figures)
+        jobs["deployed"] = ["--lang", *LANGUAGES, "--deployed"]
+
+    def evaluate(name: str) -> Dict[str, Any]:
+        out = work / f"nlu-{name}.json"
+        run_module("bench.nlu_eval", [*jobs[name], "--out", str(out)], logs / f"nlu-{name}.log")
+        return json.loads(out.read_text())
+
+    results: Dict[str, Dict[str, Any]] = {language: {} for language in LANGUAGES}
+    with ThreadPoolExecutor(max_workers=settings.nlu_jobs) as pool:
+        for figures in pool.map(evaluate, jobs):
+            for language, values in figures.items():
+                results[language].update(values)
     return results
 
 
@@ -90,6 +98,7 @@ def meta(settings: Settings) -> Dict[str, Any]:
         "quick": settings.quick,
         "phases": list(settings.phases),
         "nlu_mode": settings.nlu_mode,
+        "nlu_jobs": settings.nlu_jobs,
         "folds": settings.folds if settings.nlu_mode == "full" else 0,
         "load_levels": [vars(level) for level in settings.load_levels],
         "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),

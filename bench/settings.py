@@ -42,6 +42,7 @@ class Settings:
     request_timeout: float
     workers: int  # Sanic workers of the extra configuration; 0 leaves it out
     nlu_mode: str = "full"
+    nlu_jobs: int = 4  # NLU evaluations (a language each, and the deployed model) at once; 1: one after another
     phases: Tuple[str, ...] = PHASES
     targets: Dict[str, float] = field(default_factory=lambda: dict(TARGETS))
 
@@ -65,7 +66,7 @@ QUICK_LEVELS = (LoadLevel(1, 20, 1), LoadLevel(10, 10, 20), LoadLevel(50, 15, 60
 
 
 def from_environment(environ: Optional[Dict[str, str]] = None) -> Settings:
-    """Settings from ``BENCH_QUICK``, ``BENCH_FOLDS``, ``BENCH_NLU``, ``BENCH_PHASES`` and ``BENCH_WORKERS``."""
+    """Settings from ``BENCH_QUICK``, ``BENCH_FOLDS``, ``BENCH_NLU``, ``BENCH_NLU_JOBS``, ``BENCH_PHASES``, ``BENCH_WORKERS``."""
     env = os.environ if environ is None else environ
     quick = env.get("BENCH_QUICK", "").strip() not in ("", "0", "false", "no")
     phases = tuple(p.strip() for p in env.get("BENCH_PHASES", ",".join(PHASES)).split(",") if p.strip())
@@ -75,6 +76,9 @@ def from_environment(environ: Optional[Dict[str, str]] = None) -> Settings:
     nlu_mode = env.get("BENCH_NLU", "full").strip() or "full"
     if nlu_mode not in NLU_MODES:
         raise ValueError(f"unknown BENCH_NLU {nlu_mode!r}; choose from {', '.join(NLU_MODES)}")
+    nlu_jobs = int(env.get("BENCH_NLU_JOBS", len(LANGUAGES) + 1))
+    if nlu_jobs < 1:
+        raise ValueError(f"BENCH_NLU_JOBS must be at least 1, not {nlu_jobs}")
     return Settings(
         quick=quick,
         folds=int(env.get("BENCH_FOLDS", 2 if quick else 5)),
@@ -84,4 +88,5 @@ def from_environment(environ: Optional[Dict[str, str]] = None) -> Settings:
         workers=int(env.get("BENCH_WORKERS", 2)),
         phases=phases,
         nlu_mode=nlu_mode,
+        nlu_jobs=nlu_jobs,
     )

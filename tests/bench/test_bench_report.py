@@ -114,6 +114,9 @@ def test_settings_quick_and_phases():
         from_environment({"BENCH_PHASES": "nlu,everything"})
     with pytest.raises(ValueError):
         from_environment({"BENCH_NLU": "some"})
+    assert full.nlu_jobs == 4 and from_environment({"BENCH_NLU_JOBS": "1"}).nlu_jobs == 1
+    with pytest.raises(ValueError, match="BENCH_NLU_JOBS"):
+        from_environment({"BENCH_NLU_JOBS": "0"})
 
 
 def test_training_time_totals_fold_and_heldout_models(results):
