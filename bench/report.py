@@ -130,8 +130,11 @@ def _section_nlu(results: Dict[str, Any]) -> str:
                "pipeline of `config.yml`. "
                + (f"Cross-validation: {folds} stratified folds, figures pooled over the test parts. " if folds else
                   f"No cross-validation in this run (`BENCH_NLU={mode}`). ")
-               + "Held-out: a model trained on all of the language's training data, tested on "
-               "`bench/heldout/{lang}.yml`, which no model is trained on. ")
+               + ("Held-out: a model trained on all of the language's training data, tested on "
+                  "`bench/heldout/{lang}.yml`, which no model is trained on; and the deployed model on the same sets. "
+                  if mode in ("all", "heldout") else
+                  "Held-out: the deployed model (`models/lead-assistant.tar.gz`, all three languages) tested on "
+                  "`bench/heldout/{lang}.yml`, which no model is trained on. "))
     text.append(
         (trained if mode != "deployed" else
          "No model is trained in this run (`BENCH_NLU=deployed`): the held-out sets `bench/heldout/{lang}.yml` "

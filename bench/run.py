@@ -55,9 +55,10 @@ def nlu_phase(settings: Settings, work: Path, logs: Path) -> Dict[str, Any]:
     """
     jobs: Dict[str, List[str]] = {}
     if settings.nlu_mode != "deployed":
-        folds = settings.folds if settings.nlu_mode == "full" else 0
+        folds = settings.folds if settings.nlu_mode in ("full", "all") else 0
+        per_language_model = [] if settings.nlu_mode in ("all", "heldout") else ["--no-heldout-model"]
         for language in LANGUAGES:
-            jobs[language] = ["--lang", language, "--folds", str(folds)]
+            jobs[language] = ["--lang", language, "--folds", str(folds), *per_language_model]
     if MODEL.exists():
         jobs["deployed"] = ["--lang", *LANGUAGES, "--deployed"]
 
@@ -99,7 +100,7 @@ def meta(settings: Settings) -> Dict[str, Any]:
         "phases": list(settings.phases),
         "nlu_mode": settings.nlu_mode,
         "nlu_jobs": settings.nlu_jobs,
-        "folds": settings.folds if settings.nlu_mode == "full" else 0,
+        "folds": settings.folds if settings.nlu_mode in ("full", "all") else 0,
         "load_levels": [vars(level) for level in settings.load_levels],
         "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "commit": _git_commit(),

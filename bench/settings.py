@@ -17,9 +17,10 @@ SHARED_NLU_FILES = ("regex.yml", "lookups.yml")
 TEST_STORIES = ROOT / "tests" / "stories"
 LANGUAGES = ("en", "fr", "pl")
 PHASES = ("nlu", "stories", "load", "profile")
-#: full: cross-validation, one model per language for the held-out set, the deployed model on it;
-#: heldout: no cross-validation; deployed: no training at all, the deployed model on the held-out sets.
-NLU_MODES = ("full", "heldout", "deployed")
+#: full: cross-validation, and the deployed model on the held-out sets; all: also one model per language
+#: trained on all its data for the held-out set; heldout: only those and the deployed model; deployed: no
+#: training at all, the deployed model on the held-out sets.
+NLU_MODES = ("full", "all", "heldout", "deployed")
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def redis_address() -> Tuple[str, int]:
     return os.environ.get("BENCH_REDIS_HOST", "127.0.0.1"), int(os.environ.get("BENCH_REDIS_PORT", "6379"))
 
 
-FULL_LEVELS = (LoadLevel(1, 60, 3), LoadLevel(10, 40, 200), LoadLevel(50, 60, 500))
+FULL_LEVELS = (LoadLevel(1, 60, 3), LoadLevel(10, 30, 200), LoadLevel(50, 45, 500))
 QUICK_LEVELS = (LoadLevel(1, 20, 1), LoadLevel(10, 10, 20), LoadLevel(50, 15, 60))
 
 
