@@ -293,12 +293,16 @@ def _section_profile(results: Dict[str, Any]) -> str:
     text.append(_table(["part", "mean ms", "median ms", "share of mean"], rows))
     estimate = summary.get("policies_estimate")
     if estimate:
+        policies, remainder = estimate["policies_ms_mean"], estimate["remainder_ms_mean"]
+        share = (f"so the policies account for at most about {policies:.0f} of the {remainder:.0f} ms"
+                 if policies < remainder else
+                 f"{policies:.0f} ms in all, more than the {remainder:.0f} ms left: most of a `/predict` is not the "
+                 "policies but what it shares with a turn")
         text.append(
             f"Inside \"policies and the rest\": a turn makes {estimate['predictions_mean']:.1f} action predictions "
             f"on average (`action_listen` included) and one `POST /conversations/<id>/predict` takes "
-            f"{estimate['predict_ms_mean']:.0f} ms, so the policies account for about "
-            f"{estimate['policies_ms_mean']:.0f} of the {estimate['remainder_ms_mean']:.0f} ms (an upper estimate: "
-            "each `/predict` also pays for HTTP and fetching the tracker). The rest is the tracker store, the lock, "
+            f"{estimate['predict_ms_mean']:.0f} ms, {share} (each `/predict` also pays for HTTP and fetching "
+            "the tracker). The rest is the tracker store, the lock, "
             "sending the tracker to the action server "
             f"({summary.get('action_calls_per_turn', 0):.1f} calls per turn, "
             f"{summary.get('action_request_kb_mean', 0):.0f} kB each on average) and reading its answers.")
