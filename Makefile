@@ -2,18 +2,18 @@
 VENV        ?= .venv
 RASA        := $(VENV)/bin/rasa
 PYTEST      := $(VENV)/bin/pytest
+RUFF        := $(VENV)/bin/ruff
 MODEL       := models/lead-assistant.tar.gz
-TRAIN_DATA  := data/nlu data/rules data/stories
-# What the model is made from: training data, configuration, and the NLU code the
-# pipeline runs (a change to any of them retrains; other code does not).
-TRAIN_INPUT := config.yml domain.yml bot/nlu.py bot/language.py $(shell find $(TRAIN_DATA) -name '*.yml' 2>/dev/null)
+# What the model is made from: training data (data/), configuration, and the NLU
+# code the pipeline runs (a change to any of them retrains; other code does not).
+TRAIN_INPUT := config.yml domain.yml bot/nlu.py bot/language.py common/languages.py $(shell find data -name '*.yml' 2>/dev/null)
 RASA_PORT   ?= 5005
 ACTIONS_PORT ?= 5055
 export PYTHON
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: run test setup train shell validate unit e2e browser slack teams story-test bench clean
+.PHONY: run test setup train shell lint format validate unit integration e2e browser slack teams story-test bench clean
 
 run: train ## Set up, train if needed, start the assistant
 	@VENV=$(VENV) RASA_PORT=$(RASA_PORT) ACTIONS_PORT=$(ACTIONS_PORT) MODEL=$(MODEL) scripts/run.sh
@@ -28,7 +28,7 @@ train: $(MODEL)
 
 $(MODEL): $(TRAIN_INPUT) | $(VENV)/.installed
 	@mkdir -p models && date +%s > models/.train-started
-	$(RASA) train --force --data $(TRAIN_DATA) --fixed-model-name lead-assistant --out models
+	$(RASA) train --force --fixed-model-name lead-assistant --out models
 	@echo $$(( $$(date +%s) - $$(cat models/.train-started) )) > models/lead-assistant.train-seconds; rm -f models/.train-started
 	@touch $@
 
@@ -36,32 +36,42 @@ shell: train ## Chat in the terminal (starts its own action server)
 	@$(RASA) run actions --actions actions --port $(ACTIONS_PORT) > /dev/null 2>&1 & pid=$$!; \
 	 trap "kill $$pid" EXIT; sleep 5; $(RASA) shell --model $(MODEL) --endpoints endpoints.yml
 
-validate: $(VENV)/.installed
-	$(RASA) data validate --data $(TRAIN_DATA) --fail-on-warnings
+lint: $(VENV)/.installed ## Style and common mistakes (ruff; configuration in pyproject.toml)
+	$(RUFF) check .
+	$(RUFF) format --check .
 
-unit: $(VENV)/.installed
-	$(PYTEST) -q tests --ignore=tests/e2e --ignore=tests/browser --ignore=tests/slack --ignore=tests/teams
+format: $(VENV)/.installed ## Fix what ruff can fix, and format the code
+	$(RUFF) check --fix .
+	$(RUFF) format .
+
+validate: $(VENV)/.installed
+	$(RASA) data validate --fail-on-warnings
+
+unit: $(VENV)/.installed ## No model, no servers to start: seconds
+	$(PYTEST) -q tests/unit
 
 e2e: train
-	$(PYTEST) -q tests/e2e
+	$(PYTEST) -q tests/integration/e2e
 
 browser: train ## The chat widget in headless Chromium (installed if missing; skipped without it)
 	@scripts/ensure-chromium.sh
-	$(PYTEST) -q tests/browser
+	$(PYTEST) -q tests/integration/browser
 
 slack: train ## The Slack channel and the reps' buttons, against a local Slack API
-	$(PYTEST) -q tests/slack
+	$(PYTEST) -q tests/integration/slack
 
 teams: train ## The Microsoft Teams channel, against a local Bot Framework (login and connector)
-	$(PYTEST) -q tests/teams
+	$(PYTEST) -q tests/integration/teams
 
 story-test: train
-	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/stories
+	$(RASA) test core --model $(MODEL) --stories tests/integration/stories --fail-on-prediction-errors --out results/stories
+
+integration: story-test e2e browser slack teams ## Everything that needs the trained model
 
 bench: train ## NLU per language, test stories, speed and memory against stock Rasa: bench/results/REPORT.md
 	$(VENV)/bin/python -m bench.run
 
-test: validate unit story-test e2e browser slack teams ## Everything CI runs
+test: lint unit validate integration ## Everything CI runs
 
 clean:
 	rm -rf models results logs .pytest_cache

@@ -1,1 +1,1 @@
-"""Action server: qualification logic, forms, answers and lead hand-over."""
+"""The Rasa action server: reading facts, the form, the qualification order, answers."""

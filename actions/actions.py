@@ -1,4 +1,5 @@
 """Custom actions called by the Rasa server."""
+
 from __future__ import annotations
 
 import logging
@@ -8,27 +9,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import answers
+from actions import lead_bridge
+from actions.answers import utter_answer
+from actions.conversation import intent_of, not_understood
 from actions.extraction import extract_facts
-from actions import leads
 from actions.qualification import summary_text
 from actions.resources import lexicon
 
 logger = logging.getLogger(__name__)
-
-FALLBACKS_BEFORE_OFFERING_A_PERSON = 2
-
-
-def utter_answer(dispatcher: CollectingDispatcher, tracker: Tracker, requested: Any = None) -> None:
-    """Answers the question in the latest message (one place for all channels)."""
-    message = tracker.latest_message or {}
-    vendors = [e.get("value") for e in message.get("entities") or [] if e.get("entity") == "vendor"]
-    reply = answers.answer((message.get("intent") or {}).get("name"), message.get("text") or "",
-                           tracker.current_slot_values(), requested, vendors)
-    if "response" in reply:
-        dispatcher.utter_message(response=reply["response"])
-    elif reply.get("text"):
-        dispatcher.utter_message(text=reply["text"])
 
 
 class ActionExtractFacts(Action):
@@ -41,7 +29,7 @@ class ActionExtractFacts(Action):
         requested = tracker.get_slot("requested_slot") if tracker.active_loop_name else None
         slots = tracker.current_slot_values()
         updates = extract_facts(tracker.latest_message or {}, slots, requested)
-        await leads.save_progress(tracker, {**slots, **updates}, finished=bool(slots.get("lead_submitted")))
+        await lead_bridge.save_progress(tracker, {**slots, **updates}, finished=bool(slots.get("lead_submitted")))
         return [SlotSet(slot, value) for slot, value in updates.items()]
 
 
@@ -53,8 +41,7 @@ class ActionAnswerQuestion(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         utter_answer(dispatcher, tracker)
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        return [SlotSet("last_question", intent)]
+        return [SlotSet("last_question", intent_of(tracker))]
 
 
 class ActionAskSummaryConfirmed(Action):
@@ -67,13 +54,11 @@ class ActionAskSummaryConfirmed(Action):
         if tracker.get_slot("correction_pending"):
             dispatcher.utter_message(response="utter_ask_what_to_correct")
         else:
-            dispatcher.utter_message(response="utter_summary",
-                                     summary=summary_text(tracker.current_slot_values(), tracker.get_slot("language")))
+            dispatcher.utter_message(
+                response="utter_summary",
+                summary=summary_text(tracker.current_slot_values(), tracker.get_slot("language")),
+            )
         return []
-
-
-#: Questions about other people, where a bare "yes" calls for "who?".
-PEOPLE_QUESTIONS = ("decision_maker", "allies", "blockers")
 
 
 class AskAboutPeople(Action):
@@ -85,7 +70,7 @@ class AskAboutPeople(Action):
         return f"action_ask_{self.slot}"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        said_yes = (tracker.latest_message.get("intent") or {}).get("name") == "affirm"
+        said_yes = intent_of(tracker) == "affirm"
         answered_this = question_answered(tracker) == self.slot
         dispatcher.utter_message(response="utter_ask_who" if said_yes and answered_this else f"utter_ask_{self.slot}")
         return []
@@ -122,16 +107,10 @@ class ActionFallback(Action):
         return "action_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        count = int(tracker.get_slot("fallback_count") or 0) + 1
-        languages = [e.get("value") for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "language"]
-        if not languages and _looks_like_another_language(tracker.latest_message.get("text") or ""):
-            dispatcher.utter_message(response="utter_languages")
-        elif count >= FALLBACKS_BEFORE_OFFERING_A_PERSON:
-            dispatcher.utter_message(response="utter_offer_human")
-            count = 0
-        else:
-            dispatcher.utter_message(response="utter_rephrase")
-        return [SlotSet("fallback_count", count)]
+        message = tracker.latest_message or {}
+        languages = [e.get("value") for e in message.get("entities") or [] if e.get("entity") == "language"]
+        other_language = not languages and _looks_like_another_language(message.get("text") or "")
+        return not_understood(dispatcher, tracker, other_language)
 
 
 class ActionCoreFallback(ActionFallback):
@@ -160,7 +139,7 @@ class ActionStop(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         dispatcher.utter_message(response="utter_stop")
-        await leads.save_progress(tracker, tracker.current_slot_values(), finished=False)
+        await lead_bridge.save_progress(tracker, tracker.current_slot_values(), finished=False)
         return [ActiveLoop(None), SlotSet("requested_slot", None)]
 
 
@@ -172,15 +151,16 @@ class ActionSubmitLead(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         slots = tracker.current_slot_values()
-        await leads.save_progress(tracker, slots, finished=True)
-        route = await leads.hand_off(tracker)
+        await lead_bridge.save_progress(tracker, slots, finished=True)
+        route = await lead_bridge.hand_off(tracker)
         language = slots.get("language")
         if route is not None and route.rep and slots.get("consent") and slots.get("contact_email"):
             when = lexicon().label("when", "today" if route.in_hours else "next_day", language)
             dispatcher.utter_message(response="utter_next_steps_rep", rep_name=route.rep["name"], when=when)
             if route.rep.get("meeting_link"):
-                dispatcher.utter_message(response="utter_meeting_link", rep_name=route.rep["name"],
-                                         meeting_link=route.rep["meeting_link"])
+                dispatcher.utter_message(
+                    response="utter_meeting_link", rep_name=route.rep["name"], meeting_link=route.rep["meeting_link"]
+                )
         elif slots.get("consent") and slots.get("contact_email"):
             dispatcher.utter_message(response="utter_next_steps")
         else:
@@ -208,12 +188,15 @@ class ActionRequestHuman(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         slots = tracker.current_slot_values()
-        reachable = bool(slots.get("contact_email") or slots.get("contact_phone")) \
-            or leads.channel_of(tracker) in ("slack", "teams")
+        reachable = bool(slots.get("contact_email") or slots.get("contact_phone")) or lead_bridge.channel_of(
+            tracker
+        ) in ("slack", "teams")
         route = None
         if reachable:  # otherwise the questions go on, contact details included, and the lead follows
-            await leads.save_progress(tracker, {**slots, "need": slots.get("need") or "asked to talk to a person"})
-            route = await leads.hand_off(tracker, force=True)
+            await lead_bridge.save_progress(
+                tracker, {**slots, "need": slots.get("need") or "asked to talk to a person"}
+            )
+            route = await lead_bridge.hand_off(tracker, force=True)
         if route is not None and route.rep and route.in_hours and reachable:
             dispatcher.utter_message(response="utter_handoff_now", rep_name=route.rep["name"])
             return [ConversationPaused()]

@@ -1,7 +1,11 @@
 """Answers to the visitor's own questions, from the catalog, in their language."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions import catalog
 
@@ -21,8 +25,9 @@ WHY_RESPONSES = {
 }
 
 
-def answer(intent: Optional[str], text: str, slots: Dict[str, Any], requested: Optional[str],
-           vendors: List[str]) -> Dict[str, str]:
+def answer(
+    intent: Optional[str], text: str, slots: Dict[str, Any], requested: Optional[str], vendors: List[str]
+) -> Dict[str, str]:
     """What to say for a question intent: ``{"text": ...}`` or ``{"response": ...}``."""
     language = slots.get("language")
     if intent == "why_ask":
@@ -36,3 +41,15 @@ def answer(intent: Optional[str], text: str, slots: Dict[str, Any], requested: O
         category = slots.get("need_category")
         return {"text": catalog.savings_pitch(category, language) if category else catalog.faq_answer(text, language)}
     return {"text": catalog.faq_answer(text, language)}
+
+
+def utter_answer(dispatcher: CollectingDispatcher, tracker: Tracker, requested: Any = None) -> None:
+    """Answers the question in the latest message (one place for all channels)."""
+    message = tracker.latest_message or {}
+    vendors = [e.get("value") for e in message.get("entities") or [] if e.get("entity") == "vendor"]
+    intent = (message.get("intent") or {}).get("name")
+    reply = answer(intent, message.get("text") or "", tracker.current_slot_values(), requested, vendors)
+    if "response" in reply:
+        dispatcher.utter_message(response=reply["response"])
+    elif reply.get("text"):
+        dispatcher.utter_message(text=reply["text"])

@@ -1,9 +1,11 @@
-"""What is sold, read from ``data/catalog.yml``: categories, savings, FAQs, prices."""
+"""What is sold, read from ``config/catalog.yml``: categories, savings, FAQs, prices."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
-from actions.resources import catalog_data, language_of, localized
+from actions.resources import catalog_data
+from common.languages import language_of, localized
 
 
 def _keywords(entry: Dict[str, Any], language: Optional[str]) -> List[str]:
@@ -70,7 +72,11 @@ def faq_answer(text: str, language: Optional[str], vendor: Optional[str] = None)
             best, best_score = faq, score
     if best is None:
         best = next((f for f in faqs if f.get("id") == "overview"), faqs[0] if faqs else {})
-    return comparison_answer(vendor, language) if best.get("id") == "comparison" else localized(best.get("answer"), language)
+    return (
+        comparison_answer(vendor, language)
+        if best.get("id") == "comparison"
+        else localized(best.get("answer"), language)
+    )
 
 
 def comparison_answer(vendor: Optional[str], language: Optional[str]) -> str:

@@ -4,6 +4,7 @@ Everything the visitor says is read here, in one place, whatever question is
 open: a single long message can fill several facts, and an answer to the
 current question is read in the light of that question.
 """
+
 from __future__ import annotations
 
 import re
@@ -11,30 +12,22 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from actions import catalog
+from actions.conversation import (
+    CONTACT_QUESTIONS,
+    CONTROL_INTENTS,
+    FREE_TEXT_QUESTIONS,
+    INTEREST_ORDER,
+    PEOPLE_QUESTIONS,
+    QUESTION_INTENTS,
+)
+from actions.parsing import EMAIL, EMAIL_LIKE, find_budget, find_phones, valid_email, valid_phone
 from actions.people import describe, parse_people
 from actions.resources import lexicon
 
-QUESTION_INTENTS = ("ask_product", "ask_pricing", "ask_purchase", "ask_benefits", "compare", "why_ask")
-CONTROL_INTENTS = ("stop", "request_human", "bot_challenge", "job_seeker", "greet", "goodbye", "out_of_scope")
 NAME_ENTITIES = ("person", "company", "job_title", "vendor")
 MARKUP = re.compile(r"[<>{}\\/\u2060]")
-PEOPLE_QUESTIONS = ("authority", "decision_maker", "allies", "blockers", "summary_confirmed")
-CONTACT_QUESTIONS = ("consent", "contact_name", "contact_email", "company", "contact_phone", "referrals")
-#: Questions whose free answer is kept as typed when nothing more specific was read.
-FREE_TEXT_QUESTIONS = ("decision_maker", "allies", "blockers", "current_vendor", "contact_name", "company")
-INTEREST_ORDER = ("information", "benefits", "comparison", "purchase")
 MAX_TEXT = 2000
 MAX_FIELD = 300
-
-EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
-EMAIL_LIKE = re.compile(r"\S*@\S*")
-PHONE = re.compile(r"(?<![\w@])\+?\(?\d[\d\s().-]{6,}\d(?!\w)")
-BUDGET = re.compile(
-    r"(?P<cur1>[$€£]|usd|eur|gbp|pln)?\s?(?P<amount>\d[\d\s.,]*\d|\d)\s?(?P<k>k)?\s?(?P<cur2>[$€£]|usd|eur|euros?|gbp|pln|zł|zl|złotych|zlotych|dollars?)?",
-    re.IGNORECASE,
-)
-CURRENCIES = {"$": "USD", "usd": "USD", "dollar": "USD", "dollars": "USD", "€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR",
-              "£": "GBP", "gbp": "GBP", "pln": "PLN", "zł": "PLN", "zl": "PLN", "złotych": "PLN", "zlotych": "PLN"}
 
 
 @dataclass
@@ -52,7 +45,9 @@ class Turn:
         intent = (message.get("intent") or {}).get("name")
         entities = [e for e in message.get("entities") or [] if e.get("entity") != "language"]
         detected = [e.get("value") for e in message.get("entities") or [] if e.get("entity") == "language"]
-        return cls(text=text, intent=intent, entities=entities, language=(detected[-1] if detected else language) or "en")
+        return cls(
+            text=text, intent=intent, entities=entities, language=(detected[-1] if detected else language) or "en"
+        )
 
     def values(self, kind: str) -> List[str]:
         """Entity values of one kind, in order, without repeats."""
@@ -79,22 +74,6 @@ def has_words(text: str) -> bool:
 def clean(text: str, limit: int = MAX_FIELD) -> str:
     """Collapse whitespace and cap length; the visitor's words are kept as said."""
     return re.sub(r"\s+", " ", text or "").strip()[:limit]
-
-
-def valid_email(value: Optional[str]) -> bool:
-    """A complete address: something@domain.tld."""
-    return bool(value) and EMAIL.fullmatch(value.strip()) is not None
-
-
-def is_free_mail(value: str) -> bool:
-    """Whether the address is from a consumer mail provider."""
-    return value.rsplit("@", 1)[-1].lower() in lexicon().free_mail_domains
-
-
-def valid_phone(value: Optional[str]) -> bool:
-    """Seven to fifteen digits, in any usual format."""
-    digits = re.sub(r"\D", "", value or "")
-    return 7 <= len(digits) <= 15
 
 
 def raise_interest(current: Optional[str], new: str) -> str:
@@ -212,12 +191,12 @@ class FactExtractor:
                 self.set("consent", True)
         elif self.requested == "contact_email" and self.turn.is_answer and EMAIL_LIKE.search(text):
             self.set("contact_email", EMAIL_LIKE.search(text).group())  # rejected by validation, with a hint
-        phones = [p for p in self.turn.values("phone") if valid_phone(p)] or [
-            m.group().strip() for m in PHONE.finditer(text) if valid_phone(m.group())
-        ]
+        phones = [p for p in self.turn.values("phone") if valid_phone(p)] or find_phones(text)
         if phones and not (self.requested in ("need",) and not self.turn.values("phone")):
             self.set("contact_phone", clean(phones[0], 40))
-        companies = [c for c in self.turn.values("company") if c.lower() not in {v.lower() for v in self.turn.values("vendor")}]
+        companies = [
+            c for c in self.turn.values("company") if c.lower() not in {v.lower() for v in self.turn.values("vendor")}
+        ]
         if companies and self.requested != "referrals":
             self.set("company", clean(companies[0], 120))
         if self.requested != "referrals":
@@ -307,8 +286,13 @@ class FactExtractor:
         named = self.lex.search("own_name", self.lang, self.turn.text)
         if named and named.start() <= match.start() < named.end(1):
             anchor = named.end(1)  # "I'm Sarah Collins, head of support": the title follows the name
-        own = [p for p in people if not p.get("name") and p.get("role")
-               and 0 <= self.turn.text.lower().find(p["role"].lower(), anchor) - anchor <= 12]
+        own = [
+            p
+            for p in people
+            if not p.get("name")
+            and p.get("role")
+            and 0 <= self.turn.text.lower().find(p["role"].lower(), anchor) - anchor <= 12
+        ]
         if own and self.get("job_title") is None:
             self.set("job_title", own[0]["role"])
         return own
@@ -334,17 +318,9 @@ class FactExtractor:
         match = self.lex.search("timeline", self.lang, self.turn.text)
         if match:
             self.set("timeline", clean(match.group(), 80))
-        for found in BUDGET.finditer(self.turn.text):
-            currency = (found.group("cur1") or found.group("cur2") or "").lower()
-            if not currency or PHONE.fullmatch(found.group().strip()):
-                continue
-            raw = re.sub(r"[\s,]", "", found.group("amount")).replace(".", "") if re.search(r"\d[.,]\d{3}\b", found.group("amount")) else re.sub(r"\s", "", found.group("amount")).replace(",", ".")
-            try:
-                amount = float(raw) * (1000 if found.group("k") else 1)
-            except ValueError:
-                continue
-            self.set("budget", {"amount": amount, "currency": CURRENCIES.get(currency, currency.upper())})
-            break
+        budget = find_budget(self.turn.text)
+        if budget:
+            self.set("budget", budget)
 
     # -- the answer to the open question ---------------------------------
     def _answer_requested(self) -> None:
@@ -364,8 +340,13 @@ class FactExtractor:
     def _answer_decision_maker(self) -> None:
         if self.get("decision_maker") is None and not self.no:
             self.set("decision_maker", clean(self.turn.text, 160))
-            self.set("stakeholders", _merge_people(self.get("stakeholders"), [
-                {"name": None, "role": clean(self.turn.text, 160), "stance": "decision_maker", "concern": None}]))
+            self.set(
+                "stakeholders",
+                _merge_people(
+                    self.get("stakeholders"),
+                    [{"name": None, "role": clean(self.turn.text, 160), "stance": "decision_maker", "concern": None}],
+                ),
+            )
         elif self.get("decision_maker") is None:
             self.set("decision_maker", "unknown")
 
@@ -445,17 +426,23 @@ class FactExtractor:
             people = [{"name": None, "role": None, "stance": "unknown", "concern": None}]
         referrals = []
         for index, person in enumerate(people):
-            referrals.append({
-                "name": person.get("name"),
-                "role": person.get("role"),
-                "company": companies[index] if index < len(companies) else (companies[0] if companies else None),
-                "email": emails[index] if index < len(emails) else None,
-                "note": clean(self.turn.text),
-            })
+            referrals.append(
+                {
+                    "name": person.get("name"),
+                    "role": person.get("role"),
+                    "company": companies[index] if index < len(companies) else (companies[0] if companies else None),
+                    "email": emails[index] if index < len(emails) else None,
+                    "note": clean(self.turn.text),
+                }
+            )
         self.set("referrals", referrals)
 
     def _answer_summary_confirmed(self) -> None:
-        changed = {k for k in self.updates if k not in ("interest_level", "interest_signals", "summary_confirmed", "correction_pending")}
+        changed = {
+            k
+            for k in self.updates
+            if k not in ("interest_level", "interest_signals", "summary_confirmed", "correction_pending")
+        }
         if self.yes and not changed:
             self.set("summary_confirmed", True)
             self.set("correction_pending", False)

@@ -1,4 +1,5 @@
 """Form validation: the order of questions, checks on answers, mid-flow questions."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -10,12 +11,20 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions import catalog
-from actions.actions import FALLBACKS_BEFORE_OFFERING_A_PERSON, PEOPLE_QUESTIONS, utter_answer
-from actions.extraction import QUESTION_INTENTS, is_free_mail, valid_email, valid_phone
+from actions.answers import utter_answer
+from actions.conversation import (
+    ANSWER_INTENTS,
+    FALLBACK_SLOT,
+    QUESTION_INTENTS,
+    WHO_QUESTIONS,
+    fallback_count,
+    intent_of,
+    not_understood,
+)
+from actions.parsing import is_free_mail, valid_email, valid_phone
 from actions.qualification import required_slots
+from actions.resources import lexicon
 
-#: Intents that answer the open question; the others have their own rules.
-ANSWER_INTENTS = ("affirm", "deny", "inform", "existing_customer", "greet")
 COST_BENEFITS = ("upfront_savings", "indirect_cost_reduction")
 
 
@@ -25,12 +34,13 @@ class ValidateQualificationForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_qualification_form"
 
-    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
-                             tracker: Tracker, domain: DomainDict) -> List[Text]:
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Text]:
         return required_slots(tracker.slots)
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = intent_of(tracker)
         requested = tracker.get_slot("requested_slot")
         events: List[EventType] = []
         if intent in QUESTION_INTENTS and not _answered_this_turn(tracker):
@@ -40,42 +50,45 @@ class ValidateQualificationForm(FormValidationAction):
         if intent in ANSWER_INTENTS and requested and not _facts_this_turn(tracker, events):
             # an answer that says nothing we can use: ask again instead of rejecting the form
             # (a hello mid-way, or "yes" to "is anyone else...?", which makes the question "who?")
-            if intent != "greet" and not (intent == "affirm" and requested in PEOPLE_QUESTIONS):
-                count = int(tracker.get_slot("fallback_count") or 0) + 1
-                offer = count >= FALLBACKS_BEFORE_OFFERING_A_PERSON
-                dispatcher.utter_message(response="utter_offer_human" if offer else "utter_rephrase")
-                events.append(SlotSet("fallback_count", 0 if offer else count))
+            if intent != "greet" and not (intent == "affirm" and requested in WHO_QUESTIONS):
+                events += not_understood(dispatcher, tracker)
         if not any(e.get("event") == "slot" and e.get("name") != "requested_slot" for e in events):
             # Rasa rejects a form whose validation sets nothing, and the policies then loop until the
             # circuit breaker trips: the form always goes on and asks its open question again.
-            events.append(SlotSet("fallback_count", tracker.get_slot("fallback_count") or 0))
+            events.append(SlotSet(FALLBACK_SLOT, fallback_count(tracker)))
         return events
 
-    def validate_contact_email(self, value: Any, dispatcher: CollectingDispatcher,
-                               tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+    def validate_contact_email(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         if not valid_email(value):
             dispatcher.utter_message(response="utter_email_invalid", value=str(value)[:80])
             return {"contact_email": None}
-        if is_free_mail(value):
+        if is_free_mail(value, lexicon().free_mail_domains):
             dispatcher.utter_message(response="utter_email_freemail")
         return {"contact_email": value}
 
-    def validate_contact_phone(self, value: Any, dispatcher: CollectingDispatcher,
-                               tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+    def validate_contact_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         if value == "" or valid_phone(value):
             return {"contact_phone": value}
         dispatcher.utter_message(response="utter_phone_invalid")
         return {"contact_phone": None}
 
-    def validate_benefits(self, value: Any, dispatcher: CollectingDispatcher,
-                          tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+    def validate_benefits(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         if any(b in COST_BENEFITS for b in value or []) and not tracker.get_slot("savings_shown"):
-            dispatcher.utter_message(text=catalog.savings_pitch(tracker.get_slot("need_category"), tracker.get_slot("language")))
+            dispatcher.utter_message(
+                text=catalog.savings_pitch(tracker.get_slot("need_category"), tracker.get_slot("language"))
+            )
             return {"benefits": value, "savings_shown": True}
         return {"benefits": value}
 
-    def validate_blockers(self, value: Any, dispatcher: CollectingDispatcher,
-                          tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+    def validate_blockers(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         if value:
             dispatcher.utter_message(response="utter_noted_blockers")
         return {"blockers": value}
@@ -90,7 +103,7 @@ class ValidateReferralForm(FormValidationAction):
 
 def _facts_this_turn(tracker: Tracker, events: List[EventType]) -> bool:
     """Whether the latest message gave any fact (from extraction or validation)."""
-    bookkeeping = {"requested_slot", "last_question", "fallback_count", "language"}
+    bookkeeping = {"requested_slot", "last_question", FALLBACK_SLOT, "language"}
     if any(e.get("event") == "slot" and e.get("name") not in bookkeeping for e in events):
         return True
     for event in reversed(tracker.events):

@@ -4,6 +4,7 @@ Names and roles come from the NLU entities (``person``, ``job_title``); the
 lexicon decides each person's stance: someone who decides, an ally, or a
 possible saboteur with the concern the visitor voiced.
 """
+
 from __future__ import annotations
 
 import re
@@ -34,7 +35,7 @@ def _spans(entities: List[Entity], kind: str, text: str) -> List[Entity]:
             continue
         if ent["end"] <= ent["start"]:
             continue
-        found.append({**ent, "surface": text[ent["start"]:ent["end"]]})
+        found.append({**ent, "surface": text[ent["start"] : ent["end"]]})
     unique: Dict[Tuple[int, int], Entity] = {}
     for ent in sorted(found, key=lambda e: (e["start"], -e["end"])):
         if not any(s <= ent["start"] < e for (s, e) in unique):
@@ -55,7 +56,11 @@ def parse_people(
     (an answer to "might anyone push back?" defaults to ``saboteur``).
     """
     lex = lexicon()
-    persons = [p for p in _spans(entities, "person", text) if str(p.get("value", "")).strip().lower() not in {e.lower() for e in exclude if e}]
+    persons = [
+        p
+        for p in _spans(entities, "person", text)
+        if str(p.get("value", "")).strip().lower() not in {e.lower() for e in exclude if e}
+    ]
     titles = _spans(entities, "job_title", text)
     people: List[Person] = []
     used_titles: set = set()
@@ -64,7 +69,12 @@ def parse_people(
         title = _nearest_title(person, titles, persons, used_titles)
         if title is not None:
             used_titles.add(id(title))
-        entry = {"name": str(person.get("value") or person["surface"]).strip(), "role": _value(title), "stance": None, "concern": None}
+        entry = {
+            "name": str(person.get("value") or person["surface"]).strip(),
+            "role": _value(title),
+            "stance": None,
+            "concern": None,
+        }
         people.append(entry)
         anchors.append((person["start"], entry))
     for title in titles:
@@ -81,7 +91,7 @@ def parse_people(
         stance = _stance(sentence, language, default_stance)
         concern_parts = [sentence.strip()] if stance == "saboteur" else []
         # "Ben hates new tools. He'll say it's a security risk."
-        for follow in sentences[index + 1:]:
+        for follow in sentences[index + 1 :]:
             if any(follow[0] <= pos < follow[1] for pos, _ in anchors):
                 break
             if _PRONOUN_START.search(follow[2]) or lex.matches("pushback", language, follow[2]):
@@ -131,7 +141,7 @@ def _stance(sentence: str, language: Optional[str], default: str) -> str:
         return "saboteur"
     for pattern in lex.patterns("third_party_decides", language):
         for match in pattern.finditer(sentence):
-            if not _NEGATION_BEFORE.search(sentence[max(0, match.start() - 14):match.start()]):
+            if not _NEGATION_BEFORE.search(sentence[max(0, match.start() - 14) : match.start()]):
                 return "decision_maker"
     return default
 

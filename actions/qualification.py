@@ -1,4 +1,5 @@
 """The qualification concept: which questions remain, the summary, the lead record."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
@@ -8,9 +9,25 @@ from actions.people import describe
 from actions.resources import lexicon
 
 LEAD_FIELDS = (
-    "need", "need_category", "interest_level", "interest_signals", "authority", "decision_maker",
-    "allies", "blockers", "stakeholders", "benefits", "current_vendor", "timeline", "budget",
-    "consent", "contact_name", "contact_email", "company", "job_title", "contact_phone",
+    "need",
+    "need_category",
+    "interest_level",
+    "interest_signals",
+    "authority",
+    "decision_maker",
+    "allies",
+    "blockers",
+    "stakeholders",
+    "benefits",
+    "current_vendor",
+    "timeline",
+    "budget",
+    "consent",
+    "contact_name",
+    "contact_email",
+    "company",
+    "job_title",
+    "contact_phone",
 )
 
 
@@ -60,16 +77,29 @@ def summary_text(slots: Dict[str, Any], language: Optional[str]) -> str:
     line("role", role)
     allies = [describe(p) for p in slots.get("allies") or []]
     line("allies", _join(allies, language) or label("none_people"))
-    blockers = [describe(p) + (f" — {p['concern']}" if p.get("concern") else "") if describe(p) else (p.get("concern") or "")
-                for p in slots.get("blockers") or []]
+    blockers = [
+        describe(p) + (f" — {p['concern']}" if p.get("concern") else "") if describe(p) else (p.get("concern") or "")
+        for p in slots.get("blockers") or []
+    ]
     line("blockers", "; ".join(b for b in blockers if b) or label("none_blockers"))
     benefits = [catalog.benefit_label(b, language) for b in slots.get("benefits") or []]
     line("priorities", _join(benefits, language) or none)
     vendor = slots.get("current_vendor")
     line("vendor", label("none_vendor") if vendor == "none" else (vendor or none))
     if slots.get("consent"):
-        line("contact", ", ".join(x for x in (slots.get("contact_name"), slots.get("contact_email"),
-                                               slots.get("company"), slots.get("contact_phone")) if x))
+        line(
+            "contact",
+            ", ".join(
+                x
+                for x in (
+                    slots.get("contact_name"),
+                    slots.get("contact_email"),
+                    slots.get("company"),
+                    slots.get("contact_phone"),
+                )
+                if x
+            ),
+        )
     else:
         line("contact", label("no_contact"))
     return "\n".join(lines)

@@ -1,38 +1,24 @@
-"""Loads the editable data files (catalog, lexicon) once per process."""
+"""Loads the business configuration the action server reads (catalog, lexicon) once per process."""
+
 from __future__ import annotations
 
-import os
 import re
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Dict, List, Optional, Pattern
 
 import yaml
 
-LANGUAGES = ("en", "fr", "pl")
-DEFAULT_LANGUAGE = "en"
-DATA_DIR = Path(os.environ.get("LEAD_BOT_DATA_DIR", Path(__file__).resolve().parent.parent / "data"))
+from common import settings
+from common.languages import language_of, localized
 
 
 def _load(name: str) -> Dict[str, Any]:
-    with open(DATA_DIR / name, encoding="utf-8") as handle:
+    with open(settings.config_dir() / name, encoding="utf-8") as handle:
         return yaml.safe_load(handle) or {}
 
 
-def language_of(value: Optional[str]) -> str:
-    """A supported language code, defaulting to English."""
-    return value if value in LANGUAGES else DEFAULT_LANGUAGE
-
-
-def localized(texts: Any, language: Optional[str]) -> str:
-    """Pick ``texts[language]`` from an ``{en, fr, pl}`` mapping."""
-    if isinstance(texts, dict):
-        return texts.get(language_of(language)) or texts.get(DEFAULT_LANGUAGE) or ""
-    return texts or ""
-
-
 class Lexicon:
-    """Per-language regular expressions from ``data/lexicon.yml``."""
+    """Per-language regular expressions from ``config/lexicon.yml``."""
 
     def __init__(self, raw: Dict[str, Any]) -> None:
         self.raw = raw

@@ -8,6 +8,7 @@ as soon as the previous one is answered. No new message starts after
     python -m bench.load --url http://127.0.0.1:5005 --scripts scripts.json \
         --concurrency 10 --seconds 40 --max-conversations 200 --out level.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -78,8 +79,9 @@ async def _send(session: aiohttp.ClientSession, plan: Plan, sender: str, text: s
     return True
 
 
-async def _visitor(session: aiohttp.ClientSession, plan: Plan, turns: Iterator[int], deadline: float,
-                   tally: Tally) -> None:
+async def _visitor(
+    session: aiohttp.ClientSession, plan: Plan, turns: Iterator[int], deadline: float, tally: Tally
+) -> None:
     """One virtual visitor: whole conversations, one after the other, until a bound is reached."""
     for number in turns:
         if number >= plan.max_conversations or time.perf_counter() >= deadline:
@@ -142,8 +144,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     scripts = json.loads(Path(args.scripts).read_text(encoding="utf-8"))
-    plan = Plan(args.url.rstrip("/"), scripts, args.concurrency, args.seconds, args.max_conversations,
-                args.timeout, args.tag)
+    plan = Plan(
+        args.url.rstrip("/"), scripts, args.concurrency, args.seconds, args.max_conversations, args.timeout, args.tag
+    )
     result = asyncio.run(run(plan))
     Path(args.out).write_text(json.dumps(result), encoding="utf-8")
 

@@ -3,6 +3,7 @@
 Nothing here touches Rasa, the network or the clock, so every function can be
 checked on small hand-made inputs.
 """
+
 from __future__ import annotations
 
 import math
@@ -64,8 +65,7 @@ def intent_scores(gold: Sequence[str], predicted: Sequence[str]) -> Dict[str, An
         support = sum(1 for g, _ in pairs if g == label)
         precision = true_positive / predicted_as if predicted_as else 0.0
         recall = true_positive / support
-        per_intent[label] = {"precision": precision, "recall": recall, "f1": _f1(precision, recall),
-                             "support": support}
+        per_intent[label] = {"precision": precision, "recall": recall, "f1": _f1(precision, recall), "support": support}
     correct = sum(1 for g, p in pairs if g == p)
     return {
         "accuracy": correct / len(pairs),
@@ -85,8 +85,11 @@ def confused_pairs(gold: Sequence[str], predicted: Sequence[str], top: int = 5) 
 def entity_spans(entities: Iterable[Dict[str, Any]], exclude: Iterable[str] = ()) -> Set[EntitySpan]:
     """The distinct (type, start, end) spans of Rasa entity dicts, without excluded types."""
     skipped = set(exclude)
-    return {(e["entity"], int(e["start"]), int(e["end"])) for e in entities
-            if e.get("entity") not in skipped and e.get("start") is not None and e.get("end") is not None}
+    return {
+        (e["entity"], int(e["start"]), int(e["end"]))
+        for e in entities
+        if e.get("entity") not in skipped and e.get("start") is not None and e.get("end") is not None
+    }
 
 
 def entity_scores(gold: Sequence[Set[EntitySpan]], predicted: Sequence[Set[EntitySpan]]) -> Dict[str, Any]:
@@ -115,8 +118,13 @@ def entity_scores(gold: Sequence[Set[EntitySpan]], predicted: Sequence[Set[Entit
         p = true_positive[kind] / predicted_count[kind] if predicted_count[kind] else 0.0
         r = true_positive[kind] / gold_count[kind] if gold_count[kind] else 0.0
         per_type[kind] = {"precision": p, "recall": r, "f1": _f1(p, r), "support": gold_count[kind]}
-    return {"precision": precision, "recall": recall, "f1": _f1(precision, recall) if n_gold or n_pred else 1.0,
-            "entities": n_gold, "per_type": per_type}
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": _f1(precision, recall) if n_gold or n_pred else 1.0,
+        "entities": n_gold,
+        "per_type": per_type,
+    }
 
 
 def entity_overlap_f1(gold: Sequence[Set[EntitySpan]], predicted: Sequence[Set[EntitySpan]]) -> Optional[float]:

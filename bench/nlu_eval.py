@@ -9,6 +9,7 @@ processes at once (``BENCH_NLU_JOBS``), as each training uses about one core.
     python -m bench.nlu_eval --lang en --folds 5 --out en.json
     python -m bench.nlu_eval --lang en fr pl --deployed --out deployed.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,7 +32,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData  # noqa: E4
 
 from bench import metrics  # noqa: E402
 from bench.settings import CONFIG, HELDOUT, MODEL, NLU_DIR, ROOT, SHARED_NLU_FILES  # noqa: E402
-from bot.nlu import LANGUAGE_ENTITY  # noqa: E402
+from common.languages import LANGUAGE_ENTITY  # noqa: E402
 
 SEED = 7
 
@@ -60,8 +61,11 @@ def folds(data: TrainingData, n_folds: int, seed: int = SEED) -> List[Tuple[Trai
     splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
     result = []
     for train_index, test_index in splitter.split(examples, labels):
-        train = TrainingData(training_examples=[examples[i] for i in train_index],
-                             regex_features=data.regex_features, lookup_tables=data.lookup_tables)
+        train = TrainingData(
+            training_examples=[examples[i] for i in train_index],
+            regex_features=data.regex_features,
+            lookup_tables=data.lookup_tables,
+        )
         result.append((train, [examples[i] for i in test_index]))
     return result
 
@@ -122,23 +126,32 @@ def predict(model: str, examples: Sequence[Message]) -> Predicted:
 
 def gold(examples: Sequence[Message]) -> Tuple[List[str], List[set]]:
     """The annotated intents and entity spans."""
-    return ([e.get("intent") for e in examples],
-            [metrics.entity_spans(e.get("entities") or []) for e in examples])
+    return ([e.get("intent") for e in examples], [metrics.entity_spans(e.get("entities") or []) for e in examples])
 
 
-def entity_mistakes(texts: Sequence[str], gold_entities: List[set], entities: List[set],
-                    limit: int = 8) -> List[Dict[str, Any]]:
+def entity_mistakes(
+    texts: Sequence[str], gold_entities: List[set], entities: List[set], limit: int = 8
+) -> List[Dict[str, Any]]:
     """A few messages whose entities were not found exactly, with what was expected and found."""
+
     def shown(spans: set, text: str) -> List[str]:
         return [f"{kind}: {text[start:end]}" for kind, start, end in sorted(spans, key=lambda s: s[1])]
 
-    found = [{"text": text, "expected": shown(expected, text), "found": shown(predicted, text)}
-             for text, expected, predicted in zip(texts, gold_entities, entities) if expected != predicted]
+    found = [
+        {"text": text, "expected": shown(expected, text), "found": shown(predicted, text)}
+        for text, expected, predicted in zip(texts, gold_entities, entities)
+        if expected != predicted
+    ]
     return found[:limit]
 
 
-def scores(gold_intents: List[str], gold_entities: List[set], intents: List[str], entities: List[set],
-           texts: Sequence[str] = ()) -> Dict[str, Any]:
+def scores(
+    gold_intents: List[str],
+    gold_entities: List[set],
+    intents: List[str],
+    entities: List[set],
+    texts: Sequence[str] = (),
+) -> Dict[str, Any]:
     """Intent and entity figures of one evaluation."""
     intent = metrics.intent_scores(gold_intents, intents)
     entity = metrics.entity_scores(gold_entities, entities)
@@ -176,12 +189,14 @@ def cross_validate(data: TrainingData, n_folds: int, config: Path, work: Path, l
         intents += predicted_intents
         entities += predicted_entities
         texts += [example.get("text") for example in test_part]
-        timings.append({"fold": number, "train_examples": len(train_part.training_examples), **timing,
-                        **predict_timing})
-        log(f"  fold {number}/{n_folds}: trained in {timing['train_seconds']:.0f} s "
-            f"({timing['train_cpu_seconds']:.0f} s CPU), model loaded in {predict_timing['load_seconds']:.0f} s")
-    return {"folds": n_folds, **scores(gold_intents, gold_entities, intents, entities, texts),
-            "fold_timings": timings}
+        timings.append(
+            {"fold": number, "train_examples": len(train_part.training_examples), **timing, **predict_timing}
+        )
+        log(
+            f"  fold {number}/{n_folds}: trained in {timing['train_seconds']:.0f} s "
+            f"({timing['train_cpu_seconds']:.0f} s CPU), model loaded in {predict_timing['load_seconds']:.0f} s"
+        )
+    return {"folds": n_folds, **scores(gold_intents, gold_entities, intents, entities, texts), "fold_timings": timings}
 
 
 def heldout(data: TrainingData, test: TrainingData, config: Path, work: Path, log=print) -> Dict[str, Any]:
@@ -193,8 +208,13 @@ def heldout(data: TrainingData, test: TrainingData, config: Path, work: Path, lo
     Path(model).unlink(missing_ok=True)
     log(f"  held-out model: trained in {timing['train_seconds']:.0f} s ({timing['train_cpu_seconds']:.0f} s CPU)")
     texts = [example.get("text") for example in examples]
-    return {**scores(*gold(examples), intents, entities, texts), **timing, **predict_timing, "model_bytes": size,
-            "train_examples": len(data.training_examples)}
+    return {
+        **scores(*gold(examples), intents, entities, texts),
+        **timing,
+        **predict_timing,
+        "model_bytes": size,
+        "train_examples": len(data.training_examples),
+    }
 
 
 def deployed_model(languages: Sequence[str]) -> Dict[str, Any]:
@@ -218,9 +238,12 @@ def evaluate(language: str, n_folds: int, heldout_model: bool = True, log=print)
         work = Path(folder)
         config = CONFIG
         log(f"NLU {language}: {len(data.intent_examples)} training, {len(test.intent_examples)} held-out examples")
-        return {"language": language, "training_examples": len(data.intent_examples),
-                "cv": cross_validate(data, n_folds, config, work, tagged) if n_folds > 1 else None,
-                "heldout": heldout(data, test, config, work, tagged) if heldout_model else None}
+        return {
+            "language": language,
+            "training_examples": len(data.intent_examples),
+            "cv": cross_validate(data, n_folds, config, work, tagged) if n_folds > 1 else None,
+            "heldout": heldout(data, test, config, work, tagged) if heldout_model else None,
+        }
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
@@ -229,8 +252,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument("--lang", nargs="+", required=True)
     parser.add_argument("--folds", type=int, default=5, help="cross-validation folds; 0 or 1: none")
     parser.add_argument("--no-heldout-model", action="store_true", help="train no model for the held-out set")
-    parser.add_argument("--deployed", action="store_true",
-                        help="only evaluate models/lead-assistant.tar.gz on the held-out sets")
+    parser.add_argument(
+        "--deployed", action="store_true", help="only evaluate models/lead-assistant.tar.gz on the held-out sets"
+    )
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
 
@@ -240,11 +264,12 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     if args.deployed:
         result = {language: {"deployed_heldout": figures} for language, figures in deployed_model(args.lang).items()}
         for language, figures in result.items():
-            log(f"deployed model, held-out {language}: macro-F1 {figures['deployed_heldout']['macro_f1']:.3f}, "
-                f"entity F1 {figures['deployed_heldout']['entity_f1']:.3f}")
+            log(
+                f"deployed model, held-out {language}: macro-F1 {figures['deployed_heldout']['macro_f1']:.3f}, "
+                f"entity F1 {figures['deployed_heldout']['entity_f1']:.3f}"
+            )
     else:
-        result = {language: evaluate(language, args.folds, not args.no_heldout_model, log)
-                  for language in args.lang}
+        result = {language: evaluate(language, args.folds, not args.no_heldout_model, log) for language in args.lang}
     Path(args.out).write_text(json.dumps(result, indent=2))
 
 

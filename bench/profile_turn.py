@@ -6,6 +6,7 @@ message goes through the REST channel while the timed action server
 (``bench.timed_actions``) records its ``/webhook`` calls and lead writes.
 Policies and the rest (tracker store, locks, HTTP) are what remains.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 from bench.metrics import percentile
-from tests.servers import http
+from testkit.servers import http
 
 PARTS = ("nlu_ms", "actions_ms", "db_ms", "policies_rest_ms")
 
@@ -42,8 +43,13 @@ def predictions_in_last_turn(events: Sequence[Dict[str, Any]]) -> int:
     return count
 
 
-def breakdown(total_ms: float, nlu_ms: float, timings: Sequence[Dict[str, Any]],
-              predict_ms: Optional[float] = None, predictions: int = 0) -> Dict[str, Any]:
+def breakdown(
+    total_ms: float,
+    nlu_ms: float,
+    timings: Sequence[Dict[str, Any]],
+    predict_ms: Optional[float] = None,
+    predictions: int = 0,
+) -> Dict[str, Any]:
     """Split one turn's time: NLU, action server without its writes, writes, and the remainder.
 
     With the time of one ``/predict`` call and the number of actions predicted in
@@ -96,9 +102,15 @@ def profile_conversation(rasa_url: str, timings_file: Path, script: Dict[str, An
         timings, offset = _timings_since(timings_file, offset)
         status, tracker = http("GET", f"{rasa_url}/conversations/{sender}/tracker")
         predictions = predictions_in_last_turn(tracker.get("events") or []) if status == 200 else 0
-        turns.append({"language": script["name"], "position": index + 1, "text": text,
-                      "intent": (parsed.get("intent") or {}).get("name"),
-                      **breakdown(total_ms, nlu_ms, timings, predict_ms, predictions)})
+        turns.append(
+            {
+                "language": script["name"],
+                "position": index + 1,
+                "text": text,
+                "intent": (parsed.get("intent") or {}).get("name"),
+                **breakdown(total_ms, nlu_ms, timings, predict_ms, predictions),
+            }
+        )
     return turns
 
 
@@ -127,8 +139,9 @@ def summary(turns: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
     result["policies_rest_by_position"] = {str(p): sum(v) / len(v) for p, v in sorted(positions.items())}
     calls = [t for t in turns if t["action_calls"]]
     if calls:
-        result["action_request_kb_mean"] = (sum(t["action_request_bytes"] for t in calls)
-                                            / sum(len(t["action_calls"]) for t in calls) / 1024)
+        result["action_request_kb_mean"] = (
+            sum(t["action_request_bytes"] for t in calls) / sum(len(t["action_calls"]) for t in calls) / 1024
+        )
         result["action_calls_per_turn"] = sum(len(t["action_calls"]) for t in turns) / len(turns)
     return result
 

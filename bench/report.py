@@ -3,6 +3,7 @@
 Every figure appears with its target next to it; a missing figure (phase not
 run or failed) is shown as such, never invented.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,8 +12,11 @@ from typing import Any, Dict, List, Optional, Sequence
 from bench.metrics import ratio
 from bench.settings import LANGUAGES, TARGETS
 
-CONFIGURATIONS = (("stock", "stock `rasa init` bot"), ("assistant", "assistant"),
-                  ("assistant_workers", "assistant, Sanic workers + Redis"))
+CONFIGURATIONS = (
+    ("stock", "stock `rasa init` bot"),
+    ("assistant", "assistant"),
+    ("assistant_workers", "assistant, Sanic workers + Redis"),
+)
 
 
 def _get(data: Any, *path: Any) -> Any:
@@ -39,35 +43,76 @@ def check_targets(results: Dict[str, Any], targets: Dict[str, float] = TARGETS) 
 
     def add(name: str, value: Optional[float], target: float, at_least: bool, unit: str = "") -> None:
         met = None if value is None else (value >= target if at_least else value <= target)
-        checks.append({"name": name, "value": value, "target": target, "comparison": "≥" if at_least else "≤",
-                       "unit": unit, "met": met})
+        checks.append(
+            {
+                "name": name,
+                "value": value,
+                "target": target,
+                "comparison": "≥" if at_least else "≤",
+                "unit": unit,
+                "met": met,
+            }
+        )
 
     for language in LANGUAGES:
         heldout = _get(results, "nlu", language, "heldout")
         which = ""
         if not heldout and _get(results, "nlu", language, "deployed_heldout"):
             heldout, which = _get(results, "nlu", language, "deployed_heldout"), " (deployed model)"
-        add(f"intent macro-F1, held-out, {language.upper()}{which}", _get(heldout, "macro_f1"),
-            targets["intent_macro_f1"], True)
+        add(
+            f"intent macro-F1, held-out, {language.upper()}{which}",
+            _get(heldout, "macro_f1"),
+            targets["intent_macro_f1"],
+            True,
+        )
         add(f"entity F1, held-out, {language.upper()}{which}", _get(heldout, "entity_f1"), targets["entity_f1"], True)
     single_ours = _get(_levels(results, "assistant"), "1", "p50_ms")
     single_stock = _get(_levels(results, "stock"), "1", "p50_ms")
-    add("p50 latency, 1 conversation, × stock Rasa", ratio(single_ours, single_stock),
-        targets["p50_vs_stock_max"], False, "×")
+    add(
+        "p50 latency, 1 conversation, × stock Rasa",
+        ratio(single_ours, single_stock),
+        targets["p50_vs_stock_max"],
+        False,
+        "×",
+    )
     top = _highest_level(results)
-    add(f"throughput at {top or 50} conversations, × stock Rasa",
-        ratio(_get(_levels(results, "assistant"), top, "messages_per_second"),
-              _get(_levels(results, "stock"), top, "messages_per_second")) if top else None,
-        targets["throughput_vs_stock_min"], True, "×")
-    add("Rasa server peak memory (VmHWM), MB", _get(results, "speed", "memory", "assistant_rasa", "hwm_mb"),
-        targets["rasa_peak_rss_mb_max"], False, " MB")
+    add(
+        f"throughput at {top or 50} conversations, × stock Rasa",
+        ratio(
+            _get(_levels(results, "assistant"), top, "messages_per_second"),
+            _get(_levels(results, "stock"), top, "messages_per_second"),
+        )
+        if top
+        else None,
+        targets["throughput_vs_stock_min"],
+        True,
+        "×",
+    )
+    add(
+        "Rasa server peak memory (VmHWM), MB",
+        _get(results, "speed", "memory", "assistant_rasa", "hwm_mb"),
+        targets["rasa_peak_rss_mb_max"],
+        False,
+        " MB",
+    )
     workers = _levels(results, "assistant_workers")
     if top and _get(workers, top):  # the faster set-up of section 6, reported beside the default one
-        add(f"throughput at {top} conversations, × stock Rasa, with Sanic workers + Redis",
-            ratio(_get(workers, top, "messages_per_second"), _get(_levels(results, "stock"), top, "messages_per_second")),
-            targets["throughput_vs_stock_min"], True, "×")
-        add("Rasa server peak memory (VmHWM), MB, all Sanic workers",
-            _get(results, "speed", "memory", "workers_rasa", "hwm_mb"), targets["rasa_peak_rss_mb_max"], False, " MB")
+        add(
+            f"throughput at {top} conversations, × stock Rasa, with Sanic workers + Redis",
+            ratio(
+                _get(workers, top, "messages_per_second"), _get(_levels(results, "stock"), top, "messages_per_second")
+            ),
+            targets["throughput_vs_stock_min"],
+            True,
+            "×",
+        )
+        add(
+            "Rasa server peak memory (VmHWM), MB, all Sanic workers",
+            _get(results, "speed", "memory", "workers_rasa", "hwm_mb"),
+            targets["rasa_peak_rss_mb_max"],
+            False,
+            " MB",
+        )
     return checks
 
 
@@ -109,8 +154,15 @@ def _with_unit(value: Optional[float], unit: str) -> str:
 
 
 def _section_targets(results: Dict[str, Any]) -> str:
-    rows = [[c["name"], _with_unit(c["value"], c["unit"]), f"{c['comparison']} {_with_unit(c['target'], c['unit'])}",
-             _met(c["met"])] for c in results.get("targets", [])]
+    rows = [
+        [
+            c["name"],
+            _with_unit(c["value"], c["unit"]),
+            f"{c['comparison']} {_with_unit(c['target'], c['unit'])}",
+            _met(c["met"]),
+        ]
+        for c in results.get("targets", [])
+    ]
     return "## Targets\n\n" + _table(["figure", "measured", "target", ""], rows)
 
 
@@ -126,58 +178,126 @@ def _section_nlu(results: Dict[str, Any]) -> str:
     nlu = results["nlu"]
     folds = next((_get(nlu, l, "cv", "folds") for l in LANGUAGES if _get(nlu, l, "cv")), None)
     mode = _get(results, "meta", "nlu_mode") or "full"
-    trained = (f"Each language is trained on `data/nlu/{{lang}}.yml` + `regex.yml` + `lookups.yml` with the "
-               "pipeline of `config.yml`. "
-               + (f"Cross-validation: {folds} stratified folds, figures pooled over the test parts. " if folds else
-                  f"No cross-validation in this run (`BENCH_NLU={mode}`). ")
-               + ("Held-out: a model trained on all of the language's training data, tested on "
-                  "`bench/heldout/{lang}.yml`, which no model is trained on; and the deployed model on the same sets. "
-                  if mode in ("all", "heldout") else
-                  "Held-out: the deployed model (`models/lead-assistant.tar.gz`, all three languages) tested on "
-                  "`bench/heldout/{lang}.yml`, which no model is trained on. "))
+    trained = (
+        "Each language is trained on `data/nlu/{lang}.yml` + `regex.yml` + `lookups.yml` with the "
+        "pipeline of `config.yml`. "
+        + (
+            f"Cross-validation: {folds} stratified folds, figures pooled over the test parts. "
+            if folds
+            else f"No cross-validation in this run (`BENCH_NLU={mode}`). "
+        )
+        + (
+            "Held-out: a model trained on all of the language's training data, tested on "
+            "`bench/heldout/{lang}.yml`, which no model is trained on; and the deployed model on the same sets. "
+            if mode in ("all", "heldout")
+            else "Held-out: the deployed model (`models/lead-assistant.tar.gz`, all three languages) tested on "
+            "`bench/heldout/{lang}.yml`, which no model is trained on. "
+        )
+    )
     text.append(
-        (trained if mode != "deployed" else
-         "No model is trained in this run (`BENCH_NLU=deployed`): the held-out sets `bench/heldout/{lang}.yml` "
-         "are read by the deployed model only. ")
+        (
+            trained
+            if mode != "deployed"
+            else "No model is trained in this run (`BENCH_NLU=deployed`): the held-out sets `bench/heldout/{lang}.yml` "
+            "are read by the deployed model only. "
+        )
         + "Entity F1 is micro over entity types, an entity counting when its type and span match exactly; "
         "the `language` entity the tokenizer adds at prediction time is left out. Macro-F1 averages the F1 of the "
-        "intents of the test set (`nlu_fallback` answers count as misses).")
+        "intents of the test set (`nlu_fallback` answers count as misses)."
+    )
     rows = []
     for language in LANGUAGES:
         cv, held, deployed = (_get(nlu, language, key) or {} for key in ("cv", "heldout", "deployed_heldout"))
-        rows.append([language.upper(), _get(nlu, language, "training_examples") or "—",
-                     held.get("examples") or deployed.get("examples") or "—",
-                     _number(cv.get("accuracy")), _number(cv.get("macro_f1")), _number(cv.get("entity_f1")),
-                     _number(held.get("accuracy")), _number(held.get("macro_f1")), _number(held.get("entity_f1")),
-                     _number(held.get("entity_f1_overlap")),
-                     _number(deployed.get("macro_f1")), _number(deployed.get("entity_f1")),
-                     _number(deployed.get("entity_f1_overlap"))])
-    text.append(_table(["lang", "train ex.", "held-out ex.", "CV acc.", "CV macro-F1", "CV entity F1",
-                        "held-out acc.", "held-out macro-F1", "held-out entity F1", "(overlap)",
-                        "deployed model: held-out macro-F1", "deployed: entity F1", "(overlap)"], rows))
-    text.append("\"(overlap)\": the lenient entity F1, where a found entity counts when it overlaps an expected "
-                "one of the same type; the gap to the exact F1 is the share of wrong boundaries.")
-    text.append(f"Targets on the held-out set: intent macro-F1 ≥ {TARGETS['intent_macro_f1']}, entity F1 ≥ "
-                f"{TARGETS['entity_f1']}. \"Deployed model\" is `models/lead-assistant.tar.gz` (all three languages "
-                "together), for comparison.")
+        rows.append(
+            [
+                language.upper(),
+                _get(nlu, language, "training_examples") or "—",
+                held.get("examples") or deployed.get("examples") or "—",
+                _number(cv.get("accuracy")),
+                _number(cv.get("macro_f1")),
+                _number(cv.get("entity_f1")),
+                _number(held.get("accuracy")),
+                _number(held.get("macro_f1")),
+                _number(held.get("entity_f1")),
+                _number(held.get("entity_f1_overlap")),
+                _number(deployed.get("macro_f1")),
+                _number(deployed.get("entity_f1")),
+                _number(deployed.get("entity_f1_overlap")),
+            ]
+        )
+    text.append(
+        _table(
+            [
+                "lang",
+                "train ex.",
+                "held-out ex.",
+                "CV acc.",
+                "CV macro-F1",
+                "CV entity F1",
+                "held-out acc.",
+                "held-out macro-F1",
+                "held-out entity F1",
+                "(overlap)",
+                "deployed model: held-out macro-F1",
+                "deployed: entity F1",
+                "(overlap)",
+            ],
+            rows,
+        )
+    )
+    text.append(
+        '"(overlap)": the lenient entity F1, where a found entity counts when it overlaps an expected '
+        "one of the same type; the gap to the exact F1 is the share of wrong boundaries."
+    )
+    text.append(
+        f"Targets on the held-out set: intent macro-F1 ≥ {TARGETS['intent_macro_f1']}, entity F1 ≥ "
+        f'{TARGETS["entity_f1"]}. "Deployed model" is `models/lead-assistant.tar.gz` (all three languages '
+        "together), for comparison."
+    )
     text.append("![NLU scores](nlu_scores.png)")
     text.append("### Most confused intents (gold → predicted, count)")
-    text.append(_table(["lang", "cross-validation", "held-out"],
-                       [[l.upper(), _pairs(_get(nlu, l, "cv", "confused_pairs") or []) if _get(nlu, l, "cv") else "—",
-                         _pairs((_get(nlu, l, "heldout") or _get(nlu, l, "deployed_heldout") or {}).get(
-                             "confused_pairs") or [])] for l in LANGUAGES]))
+    text.append(
+        _table(
+            ["lang", "cross-validation", "held-out"],
+            [
+                [
+                    l.upper(),
+                    _pairs(_get(nlu, l, "cv", "confused_pairs") or []) if _get(nlu, l, "cv") else "—",
+                    _pairs(
+                        (_get(nlu, l, "heldout") or _get(nlu, l, "deployed_heldout") or {}).get("confused_pairs") or []
+                    ),
+                ]
+                for l in LANGUAGES
+            ],
+        )
+    )
     held = {l: _get(nlu, l, "heldout") or _get(nlu, l, "deployed_heldout") or {} for l in LANGUAGES}
     kinds = sorted({kind for l in LANGUAGES for kind in (held[l].get("per_entity") or {})})
     if kinds:
         text.append("### Entity F1 per type, held-out")
-        text.append(_table(["lang"] + kinds, [[l.upper()] + [
-            _number(_get(held[l], "per_entity", k, "f1"), 2) for k in kinds] for l in LANGUAGES]))
+        text.append(
+            _table(
+                ["lang"] + kinds,
+                [[l.upper()] + [_number(_get(held[l], "per_entity", k, "f1"), 2) for k in kinds] for l in LANGUAGES],
+            )
+        )
     samples = [(l, m) for l in LANGUAGES for m in (held[l].get("entity_mistakes") or [])[:3]]
     if samples:
         text.append("### A few held-out entity mistakes")
-        text.append(_table(["lang", "message", "expected", "found"], [
-            [l.upper(), m["text"].replace("|", "\\|"), "; ".join(m["expected"]) or "—", "; ".join(m["found"]) or "—"]
-            for l, m in samples]))
+        text.append(
+            _table(
+                ["lang", "message", "expected", "found"],
+                [
+                    [
+                        l.upper(),
+                        m["text"].replace("|", "\\|"),
+                        "; ".join(m["expected"]) or "—",
+                        "; ".join(m["found"]) or "—",
+                    ]
+                    for l, m in samples
+                ],
+            )
+        )
     return "\n\n".join(text)
 
 
@@ -186,11 +306,21 @@ def _section_stories(results: Dict[str, Any]) -> str:
     problem = _error(results, "stories")
     if problem:
         return "\n\n".join(text + [f"The story test {problem}"])
-    rows = [[l.upper(), _get(results, "stories", l, "stories"), _get(results, "stories", l, "correct"),
-             _number(_get(results, "stories", l, "share"), 2), _number(_get(results, "stories", l, "action_accuracy")),
-             ", ".join(_get(results, "stories", l, "failed") or []) or "—"] for l in LANGUAGES]
-    text.append("`tests/stories/test_{lang}.yml` run through the deployed model, as `rasa test core` does: a story "
-                "is correct when every action is predicted as written.")
+    rows = [
+        [
+            l.upper(),
+            _get(results, "stories", l, "stories"),
+            _get(results, "stories", l, "correct"),
+            _number(_get(results, "stories", l, "share"), 2),
+            _number(_get(results, "stories", l, "action_accuracy")),
+            ", ".join(_get(results, "stories", l, "failed") or []) or "—",
+        ]
+        for l in LANGUAGES
+    ]
+    text.append(
+        "`tests/integration/stories/test_{lang}.yml` run through the deployed model, as `rasa test core` does: a story "
+        "is correct when every action is predicted as written."
+    )
     text.append(_table(["lang", "stories", "correct", "share", "action accuracy", "failed stories"], rows))
     return "\n\n".join(text)
 
@@ -216,23 +346,50 @@ def _section_speed(results: Dict[str, Any]) -> str:
         "(`bench/load.py`, aiohttp, loopback only) holds N conversations at once; each visitor plays whole scripted "
         "qualifications (EN, FR, PL, 10–15 messages) and sends each message as soon as the previous one is answered. "
         "The stock `rasa init` bot gets conversations of the same lengths from its own domain. Latency is per "
-        "message; throughput is answered messages per second of the run. Each server is warmed up first.")
+        "message; throughput is answered messages per second of the run. Each server is warmed up first."
+    )
     stock = _levels(results, "stock")
     rows = []
     for key, label in CONFIGURATIONS:
         for level, figures in sorted(_levels(results, key).items(), key=lambda item: int(item[0])):
             reference = stock.get(level, {})
-            rows.append([label, level, figures["messages"], _number(figures["p50_ms"], 0),
-                         _number(figures["p95_ms"], 0), _number(figures["p99_ms"], 0),
-                         _number(figures["messages_per_second"], 1), figures["errors"],
-                         _number(ratio(figures["p50_ms"], reference.get("p50_ms")), 2, "×"),
-                         _number(ratio(figures["messages_per_second"], reference.get("messages_per_second")), 2, "×")])
-    text.append(_table(["configuration", "conversations", "messages", "p50 ms", "p95 ms", "p99 ms", "msg/s",
-                        "errors", "p50 vs stock", "msg/s vs stock"], rows))
+            rows.append(
+                [
+                    label,
+                    level,
+                    figures["messages"],
+                    _number(figures["p50_ms"], 0),
+                    _number(figures["p95_ms"], 0),
+                    _number(figures["p99_ms"], 0),
+                    _number(figures["messages_per_second"], 1),
+                    figures["errors"],
+                    _number(ratio(figures["p50_ms"], reference.get("p50_ms")), 2, "×"),
+                    _number(ratio(figures["messages_per_second"], reference.get("messages_per_second")), 2, "×"),
+                ]
+            )
+    text.append(
+        _table(
+            [
+                "configuration",
+                "conversations",
+                "messages",
+                "p50 ms",
+                "p95 ms",
+                "p99 ms",
+                "msg/s",
+                "errors",
+                "p50 vs stock",
+                "msg/s vs stock",
+            ],
+            rows,
+        )
+    )
     qualifications = _get(results, "speed", "assistant", "qualifications")
     if qualifications:
-        text.append(f"Scripted conversations of the single-conversation run that ended with a submitted lead: "
-                    f"{qualifications['lead_submitted']} of {qualifications['conversations']}.")
+        text.append(
+            f"Scripted conversations of the single-conversation run that ended with a submitted lead: "
+            f"{qualifications['lead_submitted']} of {qualifications['conversations']}."
+        )
     logged = [f"{name} ({count})" for name, count in _tracebacks(results)]
     text.append("Tracebacks in the server logs (`bench/results/logs/`): " + (", ".join(logged) or "none") + ".")
     workers = _get(results, "speed", "assistant_workers")
@@ -245,14 +402,28 @@ def _section_speed(results: Dict[str, Any]) -> str:
 def _section_resources(results: Dict[str, Any]) -> str:
     text = ["## 4. Resources"]
     memory = _get(results, "speed", "memory") or {}
-    names = {"assistant_rasa": "assistant: Rasa server", "assistant_actions": "assistant: action server",
-             "stock_rasa": "stock bot: Rasa server", "workers_rasa": "assistant: Rasa server, all workers"}
-    rows = [[label, _number(_get(memory, key, "hwm_mb"), 0), _number(_get(memory, key, "peak_rss_mb"), 0),
-             _get(memory, key, "processes") or "—"] for key, label in names.items() if key in memory]
+    names = {
+        "assistant_rasa": "assistant: Rasa server",
+        "assistant_actions": "assistant: action server",
+        "stock_rasa": "stock bot: Rasa server",
+        "workers_rasa": "assistant: Rasa server, all workers",
+    }
+    rows = [
+        [
+            label,
+            _number(_get(memory, key, "hwm_mb"), 0),
+            _number(_get(memory, key, "peak_rss_mb"), 0),
+            _get(memory, key, "processes") or "—",
+        ]
+        for key, label in names.items()
+        if key in memory
+    ]
     if rows:
-        text.append("Sampled every 0.5 s from `/proc/<pid>/status` while the servers ran (start-up, warm-up and "
-                    "load). VmHWM is the kernel's own high-water mark per process (summed over a process tree); "
-                    f"target for the assistant's Rasa server: ≤ {TARGETS['rasa_peak_rss_mb_max']:.0f} MB.")
+        text.append(
+            "Sampled every 0.5 s from `/proc/<pid>/status` while the servers ran (start-up, warm-up and "
+            "load). VmHWM is the kernel's own high-water mark per process (summed over a process tree); "
+            f"target for the assistant's Rasa server: ≤ {TARGETS['rasa_peak_rss_mb_max']:.0f} MB."
+        )
         text.append(_table(["process", "peak (VmHWM) MB", "largest sampled RSS MB", "processes"], rows))
     else:
         text.append("Memory was not measured in this run.")
@@ -260,17 +431,29 @@ def _section_resources(results: Dict[str, Any]) -> str:
     recorded = res.get("recorded_training")
     nlu_training = res.get("nlu_training") or {}
     stock = _get(results, "speed", "stock") or {}
-    text.append(_table(["figure", "value"], [
-        ["model size (`models/lead-assistant.tar.gz`)", _number(res.get("model_mb"), 1, " MB")],
-        ["stock bot model size", _number(stock.get("model_mb"), 1, " MB")],
-        ["full model training (`make train`, recorded)",
-         f"{recorded['seconds']:.0f} s ({recorded['recorded_at']})" if recorded else
-         "not recorded: the model predates the timing in `make train`"],
-        ["NLU trainings of this run (all folds and held-out models)",
-         f"{nlu_training['models']} models: {nlu_training['train_seconds']:.0f} s wall, "
-         f"{nlu_training['train_cpu_seconds']:.0f} s CPU" if nlu_training else "no model trained"],
-        ["stock bot: `rasa init` with its training", _number(stock.get("init_and_train_seconds"), 0, " s")],
-    ]))
+    text.append(
+        _table(
+            ["figure", "value"],
+            [
+                ["model size (`models/lead-assistant.tar.gz`)", _number(res.get("model_mb"), 1, " MB")],
+                ["stock bot model size", _number(stock.get("model_mb"), 1, " MB")],
+                [
+                    "full model training (`make train`, recorded)",
+                    f"{recorded['seconds']:.0f} s ({recorded['recorded_at']})"
+                    if recorded
+                    else "not recorded: the model predates the timing in `make train`",
+                ],
+                [
+                    "NLU trainings of this run (all folds and held-out models)",
+                    f"{nlu_training['models']} models: {nlu_training['train_seconds']:.0f} s wall, "
+                    f"{nlu_training['train_cpu_seconds']:.0f} s CPU"
+                    if nlu_training
+                    else "no model trained",
+                ],
+                ["stock bot: `rasa init` with its training", _number(stock.get("init_and_train_seconds"), 0, " s")],
+            ],
+        )
+    )
     return "\n\n".join(text)
 
 
@@ -284,56 +467,79 @@ def _section_profile(results: Dict[str, Any]) -> str:
         f"Every message of the three scripts, one conversation at a time ({summary['turns']} turns). NLU: "
         "`POST /model/parse` of the same text; action server: its `/webhook` calls, timed inside the server, without "
         "the lead writes; database: `LeadWriter.save`; policies and the rest (tracker store, lock, HTTP, response "
-        "rendering): the remainder.")
-    labels = {"nlu_ms": "NLU", "actions_ms": "action server (without DB)", "db_ms": "database writes",
-              "policies_rest_ms": "policies and the rest", "total_ms": "whole turn"}
-    rows = [[labels[p], _number(summary[p]["mean"], 1), _number(summary[p]["p50"], 1),
-             _number(100 * summary["share"][p], 0, " %") if p in summary["share"] else "100 %"]
-            for p in ("nlu_ms", "actions_ms", "db_ms", "policies_rest_ms", "total_ms")]
+        "rendering): the remainder."
+    )
+    labels = {
+        "nlu_ms": "NLU",
+        "actions_ms": "action server (without DB)",
+        "db_ms": "database writes",
+        "policies_rest_ms": "policies and the rest",
+        "total_ms": "whole turn",
+    }
+    rows = [
+        [
+            labels[p],
+            _number(summary[p]["mean"], 1),
+            _number(summary[p]["p50"], 1),
+            _number(100 * summary["share"][p], 0, " %") if p in summary["share"] else "100 %",
+        ]
+        for p in ("nlu_ms", "actions_ms", "db_ms", "policies_rest_ms", "total_ms")
+    ]
     text.append(_table(["part", "mean ms", "median ms", "share of mean"], rows))
     estimate = summary.get("policies_estimate")
     if estimate:
         policies, remainder = estimate["policies_ms_mean"], estimate["remainder_ms_mean"]
-        share = (f"so the policies account for at most about {policies:.0f} of the {remainder:.0f} ms"
-                 if policies < remainder else
-                 f"{policies:.0f} ms in all, more than the {remainder:.0f} ms left: most of a `/predict` is not the "
-                 "policies but what it shares with a turn")
+        share = (
+            f"so the policies account for at most about {policies:.0f} of the {remainder:.0f} ms"
+            if policies < remainder
+            else f"{policies:.0f} ms in all, more than the {remainder:.0f} ms left: most of a `/predict` is not the "
+            "policies but what it shares with a turn"
+        )
         text.append(
-            f"Inside \"policies and the rest\": a turn makes {estimate['predictions_mean']:.1f} action predictions "
+            f'Inside "policies and the rest": a turn makes {estimate["predictions_mean"]:.1f} action predictions '
             f"on average (`action_listen` included) and one `POST /conversations/<id>/predict` takes "
             f"{estimate['predict_ms_mean']:.0f} ms, {share} (each `/predict` also pays for HTTP and fetching "
             "the tracker). The rest is the tracker store, the lock, "
             "sending the tracker to the action server "
             f"({summary.get('action_calls_per_turn', 0):.1f} calls per turn, "
-            f"{summary.get('action_request_kb_mean', 0):.0f} kB each on average) and reading its answers.")
+            f"{summary.get('action_request_kb_mean', 0):.0f} kB each on average) and reading its answers."
+        )
     growth = summary.get("policies_rest_by_position") or {}
     if len(growth) > 2:
         first, last = min(growth, key=int), max(growth, key=int)
-        text.append(f"\"Policies and the rest\" along the conversation: {growth[first]:.0f} ms at message "
-                    f"{first}, {growth[last]:.0f} ms at message {last} (mean over the scripts that long; right-hand "
-                    "plot).")
+        text.append(
+            f'"Policies and the rest" along the conversation: {growth[first]:.0f} ms at message '
+            f"{first}, {growth[last]:.0f} ms at message {last} (mean over the scripts that long; right-hand "
+            "plot)."
+        )
     example = profile.get("example") or {}
     if example:
-        text.append(f"Example turn ({example['language'].upper()}, \"{example['text']}\", intent "
-                    f"`{example.get('intent')}`): {example['total_ms']:.0f} ms in all — NLU {example['nlu_ms']:.0f}, "
-                    f"actions {example['actions_ms']:.0f} ({', '.join(filter(None, example['action_calls']))}), "
-                    f"database {example['db_ms']:.0f} ({example['db_writes']} write), policies and the rest "
-                    f"{example['policies_rest_ms']:.0f} ms.")
+        text.append(
+            f'Example turn ({example["language"].upper()}, "{example["text"]}", intent '
+            f"`{example.get('intent')}`): {example['total_ms']:.0f} ms in all — NLU {example['nlu_ms']:.0f}, "
+            f"actions {example['actions_ms']:.0f} ({', '.join(filter(None, example['action_calls']))}), "
+            f"database {example['db_ms']:.0f} ({example['db_writes']} write), policies and the rest "
+            f"{example['policies_rest_ms']:.0f} ms."
+        )
     text.append("![turn profile](turn_profile.png)")
     return "\n\n".join(text)
 
 
 def _section_faster(results: Dict[str, Any]) -> str:
     workers = _get(results, "speed", "assistant_workers") or {}
-    text = ["## 6. Going faster", (
-        "**Sanic workers.** `SANIC_WORKERS=N rasa run ...` starts N server processes, each with its own copy of the "
-        "model. Rasa only allows it with a lock store that is not in memory, and the conversations must live in a "
-        "tracker store all workers share; the benchmark generates such an endpoints file (Redis at 127.0.0.1:6379 "
-        "for both, keys under a private prefix, deleted afterwards).")]
+    text = [
+        "## 6. Going faster",
+        (
+            "**Sanic workers.** `SANIC_WORKERS=N rasa run ...` starts N server processes, each with its own copy "
+            "of the model. Rasa only allows it with a lock store that is not in memory, and the conversations "
+            "must live in a tracker store all workers share; the benchmark generates such an endpoints file "
+            "(Redis at 127.0.0.1:6379 for both, keys under a private prefix, deleted afterwards)."
+        ),
+    ]
     if workers.get("endpoints"):
         text.append("```yaml\n" + workers["endpoints"].strip() + "\n```")
     if workers.get("levels"):
-        text.append(f"Measured above as \"assistant, Sanic workers + Redis\" ({workers.get('workers')} workers).")
+        text.append(f'Measured above as "assistant, Sanic workers + Redis" ({workers.get("workers")} workers).')
     elif workers.get("skipped"):
         text.append(f"Not measured in this run: {workers['skipped']}.")
     text.append(
@@ -343,39 +549,71 @@ def _section_faster(results: Dict[str, Any]) -> str:
         "validates every action server answer with `jsonschema.validate()`, which with jsonschema 4.x checks the "
         "schema itself against the 2020-12 meta-schema on every call; `requirements.txt` pins jsonschema 3.2 "
         "(within Rasa's range), several times faster. Lead writes use pooled database connections on SQLite and "
-        "PostgreSQL and go straight to the database unless writes wait in the outbox.")
+        "PostgreSQL and go straight to the database unless writes wait in the outbox."
+    )
     return "\n\n".join(text)
 
 
 def _section_run(results: Dict[str, Any]) -> str:
     meta = results.get("meta", {})
-    text = ["## Run", _table(["", ""], [
-        ["started", meta.get("started")], ["commit", meta.get("commit") or "—"],
-        ["wall time", _number((meta.get("wall_seconds") or 0) / 60, 1, " min")],
-        ["CPUs", meta.get("cpus")],
-        ["load average at start / end", f"{_number(meta.get('load_average_at_start'), 2)} / "
-                                        f"{_number(meta.get('load_average_at_end'), 2)}"],
-        ["Rasa / Python", f"{meta.get('rasa')} / {meta.get('python')}"],
-        ["lead database", meta.get("database")],
-    ])]
+    text = [
+        "## Run",
+        _table(
+            ["", ""],
+            [
+                ["started", meta.get("started")],
+                ["commit", meta.get("commit") or "—"],
+                ["wall time", _number((meta.get("wall_seconds") or 0) / 60, 1, " min")],
+                ["CPUs", meta.get("cpus")],
+                [
+                    "load average at start / end",
+                    f"{_number(meta.get('load_average_at_start'), 2)} / {_number(meta.get('load_average_at_end'), 2)}",
+                ],
+                ["Rasa / Python", f"{meta.get('rasa')} / {meta.get('python')}"],
+                ["lead database", meta.get("database")],
+            ],
+        ),
+    ]
     phases = results.get("phase_seconds") or {}
     if phases:
-        text.append(_table(["phase", "wall time"], [[name, _number(seconds / 60, 1, " min")]
-                                                    for name, seconds in phases.items()]))
+        text.append(
+            _table(
+                ["phase", "wall time"], [[name, _number(seconds / 60, 1, " min")] for name, seconds in phases.items()]
+            )
+        )
     rows = []
     for language in LANGUAGES:
         for fold in _get(results, "nlu", language, "cv", "fold_timings") or []:
-            rows.append([language.upper(), f"fold {fold['fold']}", fold["train_examples"],
-                         _number(fold["train_seconds"], 0), _number(fold["train_cpu_seconds"], 0)])
+            rows.append(
+                [
+                    language.upper(),
+                    f"fold {fold['fold']}",
+                    fold["train_examples"],
+                    _number(fold["train_seconds"], 0),
+                    _number(fold["train_cpu_seconds"], 0),
+                ]
+            )
         held = _get(results, "nlu", language, "heldout")
         if held:
-            rows.append([language.upper(), "held-out model", held.get("train_examples"),
-                         _number(held.get("train_seconds"), 0), _number(held.get("train_cpu_seconds"), 0)])
+            rows.append(
+                [
+                    language.upper(),
+                    "held-out model",
+                    held.get("train_examples"),
+                    _number(held.get("train_seconds"), 0),
+                    _number(held.get("train_cpu_seconds"), 0),
+                ]
+            )
     if rows:
         jobs = meta.get("nlu_jobs") or 1
-        text.append("NLU trainings (the expensive part)" + (
-            f", {jobs} evaluations at once on {meta.get('cpus')} CPUs: wall times include waiting for a core:"
-            if jobs > 1 else ", one after another:"))
+        text.append(
+            "NLU trainings (the expensive part)"
+            + (
+                f", {jobs} evaluations at once on {meta.get('cpus')} CPUs: wall times include waiting for a core:"
+                if jobs > 1
+                else ", one after another:"
+            )
+        )
         text.append(_table(["lang", "model", "examples", "wall s", "CPU s"], rows))
     return "\n\n".join(text)
 
@@ -385,14 +623,25 @@ def render(results: Dict[str, Any]) -> str:
     head = ["# Benchmark report"]
     stale = _get(results, "meta", "model_older_than")
     if stale:
-        head.append(f"> **The deployed model is older than its training data** ({', '.join(stale)} changed since): "
-                    "its figures do not reflect them. `make bench` retrains it first.")
+        head.append(
+            f"> **The deployed model is older than its training data** ({', '.join(stale)} changed since): "
+            "its figures do not reflect them. `make bench` retrains it first."
+        )
     if _get(results, "meta", "quick"):
-        head.append("> **QUICK RUN (`BENCH_QUICK=1`)**: fewer folds, shorter load. "
-                    "These are NOT the real figures; run `make bench` for them.")
-    sections = [_section_targets(results), _section_nlu(results), _section_stories(results), _section_speed(results),
-                _section_resources(results), _section_profile(results), _section_faster(results),
-                _section_run(results)]
+        head.append(
+            "> **QUICK RUN (`BENCH_QUICK=1`)**: fewer folds, shorter load. "
+            "These are NOT the real figures; run `make bench` for them."
+        )
+    sections = [
+        _section_targets(results),
+        _section_nlu(results),
+        _section_stories(results),
+        _section_speed(results),
+        _section_resources(results),
+        _section_profile(results),
+        _section_faster(results),
+        _section_run(results),
+    ]
     return "\n\n".join(head + sections) + "\n"
 
 
@@ -441,8 +690,9 @@ def plot(results: Dict[str, Any], folder: Path) -> List[Path]:
         figure, axis = plt.subplots(figsize=(6, 4))
         for key, label in configurations:
             levels = sorted(_levels(results, key).items(), key=lambda item: int(item[0]))
-            axis.plot([int(c) for c, _ in levels], [f["messages_per_second"] or 0 for _, f in levels], marker="o",
-                      label=label)
+            axis.plot(
+                [int(c) for c, _ in levels], [f["messages_per_second"] or 0 for _, f in levels], marker="o", label=label
+            )
         _concurrency_axis(axis, results)
         axis.set_xlabel("conversations at once")
         axis.set_ylabel("messages per second")
@@ -452,12 +702,19 @@ def plot(results: Dict[str, Any], folder: Path) -> List[Path]:
         save(figure, "throughput.png")
 
     if isinstance(results.get("nlu"), dict) and "error" not in results["nlu"] and results["nlu"]:
-        series = [("CV macro-F1", ("cv", "macro_f1")), ("held-out macro-F1", ("heldout", "macro_f1")),
-                  ("deployed: held-out macro-F1", ("deployed_heldout", "macro_f1")),
-                  ("CV entity F1", ("cv", "entity_f1")), ("held-out entity F1", ("heldout", "entity_f1")),
-                  ("deployed: held-out entity F1", ("deployed_heldout", "entity_f1"))]
-        series = [(label, path) for label, path in series
-                  if any(_get(results, "nlu", l, *path) is not None for l in LANGUAGES)]
+        series = [
+            ("CV macro-F1", ("cv", "macro_f1")),
+            ("held-out macro-F1", ("heldout", "macro_f1")),
+            ("deployed: held-out macro-F1", ("deployed_heldout", "macro_f1")),
+            ("CV entity F1", ("cv", "entity_f1")),
+            ("held-out entity F1", ("heldout", "entity_f1")),
+            ("deployed: held-out entity F1", ("deployed_heldout", "entity_f1")),
+        ]
+        series = [
+            (label, path)
+            for label, path in series
+            if any(_get(results, "nlu", l, *path) is not None for l in LANGUAGES)
+        ]
         figure, axis = plt.subplots(figsize=(10, 4))
         width = 0.8 / max(1, len(series))
         for index, (label, path) in enumerate(series):
@@ -473,8 +730,12 @@ def plot(results: Dict[str, Any], folder: Path) -> List[Path]:
 
     summary = _get(results, "speed", "assistant", "profile", "summary")
     if summary:
-        parts = [("nlu_ms", "NLU"), ("actions_ms", "actions"), ("db_ms", "database"),
-                 ("policies_rest_ms", "policies + rest")]
+        parts = [
+            ("nlu_ms", "NLU"),
+            ("actions_ms", "actions"),
+            ("db_ms", "database"),
+            ("policies_rest_ms", "policies + rest"),
+        ]
         figure, (axis, growth_axis) = plt.subplots(1, 2, figsize=(12, 3.2), gridspec_kw={"width_ratios": [3, 2]})
         left = 0.0
         for key, label in parts:

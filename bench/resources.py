@@ -1,4 +1,5 @@
 """Resources: memory of running servers (sampled from /proc), model size, training time."""
+
 from __future__ import annotations
 
 import threading
@@ -104,10 +105,14 @@ class MemorySampler:
     def report(self) -> Dict[str, Dict[str, float]]:
         """Per name: peak tree RSS and summed high-water marks, in MB, and how many processes."""
         with self._lock:
-            return {name: {"peak_rss_mb": self._peak_rss[name] / 1024,
-                           "hwm_mb": sum(self._hwm[name].values()) / 1024,
-                           "processes": len(self._hwm[name])}
-                    for name in self._peak_rss}
+            return {
+                name: {
+                    "peak_rss_mb": self._peak_rss[name] / 1024,
+                    "hwm_mb": sum(self._hwm[name].values()) / 1024,
+                    "processes": len(self._hwm[name]),
+                }
+                for name in self._peak_rss
+            }
 
 
 def file_mb(path: Path) -> Optional[float]:
@@ -119,8 +124,9 @@ def newer_than_model(root: Path) -> List[str]:
     """Training inputs changed after the model was trained (the model does not reflect them)."""
     if not MODEL.exists():
         return []
-    inputs = [root / "config.yml", root / "domain.yml"] + [p for folder in ("data/nlu", "data/rules", "data/stories")
-                                                            for p in (root / folder).rglob("*.yml")]
+    inputs = [root / "config.yml", root / "domain.yml"] + [
+        p for folder in ("data/nlu", "data/rules", "data/stories") for p in (root / folder).rglob("*.yml")
+    ]
     built = MODEL.stat().st_mtime
     return sorted(str(p.relative_to(root)) for p in inputs if p.exists() and p.stat().st_mtime > built)
 
@@ -135,8 +141,10 @@ def recorded_training() -> Optional[Dict[str, object]]:
         return None
     if TRAIN_RECORD.stat().st_mtime + 5 < MODEL.stat().st_mtime:
         return None  # the record belongs to an older model
-    return {"seconds": seconds, "recorded_at": time.strftime("%Y-%m-%d %H:%M",
-                                                             time.localtime(TRAIN_RECORD.stat().st_mtime))}
+    return {
+        "seconds": seconds,
+        "recorded_at": time.strftime("%Y-%m-%d %H:%M", time.localtime(TRAIN_RECORD.stat().st_mtime)),
+    }
 
 
 def summarise_nlu_training(per_language: Iterable[Dict[str, object]]) -> Optional[Dict[str, float]]:
@@ -148,6 +156,8 @@ def summarise_nlu_training(per_language: Iterable[Dict[str, object]]) -> Optiona
             timings.append(figures["heldout"])
     if not timings:
         return None
-    return {"models": len(timings), "train_seconds": sum(t["train_seconds"] for t in timings),
-            "train_cpu_seconds": sum(t["train_cpu_seconds"] for t in timings)}
-
+    return {
+        "models": len(timings),
+        "train_seconds": sum(t["train_seconds"] for t in timings),
+        "train_cpu_seconds": sum(t["train_cpu_seconds"] for t in timings),
+    }

@@ -6,6 +6,7 @@ capacity and memory against stock Rasa) and ``profile`` (one turn's time
 split). ``BENCH_QUICK=1`` makes a small run for development whose figures are
 not the real ones.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,6 +24,7 @@ from typing import Any, Callable, Dict, List
 
 from bench import report, resources, speed
 from bench.settings import LANGUAGES, MODEL, RESULTS, ROOT, Settings, from_environment
+from common import settings as common_settings
 
 PREFIX = "[bench] "
 
@@ -36,9 +38,15 @@ def run_module(module: str, args: List[str], log_file: Path) -> None:
     """Run a phase in its own process; its output goes to ``log_file``, its progress lines to the console."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("w", encoding="utf-8") as output:
-        process = subprocess.Popen([sys.executable, "-m", module, *args], cwd=ROOT, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, text=True, errors="replace",
-                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        process = subprocess.Popen(
+            [sys.executable, "-m", module, *args],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         assert process.stdout is not None
         for line in process.stdout:
             output.write(line)
@@ -84,8 +92,9 @@ def stories_phase(settings: Settings, work: Path, logs: Path) -> Dict[str, Any]:
 
 def _git_commit() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              timeout=10).stdout.strip()
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
     except OSError:
         return ""
 
@@ -94,7 +103,7 @@ def meta(settings: Settings) -> Dict[str, Any]:
     """What the figures were measured on."""
     import rasa
 
-    url = os.environ.get("DATABASE_URL", "").strip()
+    url = common_settings.database_url() or ""
     return {
         "quick": settings.quick,
         "phases": list(settings.phases),
@@ -124,11 +133,15 @@ def main() -> int:
     if settings.quick:
         log("BENCH_QUICK: a small run for development; its figures are not the real ones")
     phases: Dict[str, Callable[[Settings, Path, Path], Dict[str, Any]]] = {
-        "nlu": nlu_phase, "stories": stories_phase,
+        "nlu": nlu_phase,
+        "stories": stories_phase,
         "speed": lambda s, w, l: speed.run(s, w, l, log),
     }
-    wanted = {"nlu": "nlu" in settings.phases, "stories": "stories" in settings.phases,
-              "speed": bool({"load", "profile"} & set(settings.phases))}
+    wanted = {
+        "nlu": "nlu" in settings.phases,
+        "stories": "stories" in settings.phases,
+        "speed": bool({"load", "profile"} & set(settings.phases)),
+    }
     failed = []
     with tempfile.TemporaryDirectory(prefix="bench-") as folder:
         for name, phase in phases.items():
@@ -148,7 +161,8 @@ def main() -> int:
         "model_mb": resources.file_mb(MODEL),
         "recorded_training": resources.recorded_training(),
         "nlu_training": resources.summarise_nlu_training(results["nlu"].values())
-        if results.get("nlu") and "error" not in results["nlu"] else None,
+        if results.get("nlu") and "error" not in results["nlu"]
+        else None,
     }
     results["meta"]["wall_seconds"] = time.perf_counter() - started
     results["meta"]["load_average_at_end"] = os.getloadavg()[0]

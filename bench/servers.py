@@ -3,6 +3,7 @@
 Start-up checks (free ports, waiting for ``/status``) are the end-to-end
 tests' own helpers.
 """
+
 from __future__ import annotations
 
 import os
@@ -13,12 +14,20 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from bench.settings import ROOT, redis_address
-from tests.servers import free_port, wait_ready
+from testkit.servers import free_port, wait_ready
 
 BIN = Path(sys.executable).parent
 #: Variables that would make the servers talk to the outside world; the benchmark stays on loopback.
-OUTSIDE = ("SLACK_WEBHOOK_URL", "TEAMS_WEBHOOK_URL", "CRM_WEBHOOK_URL", "SLACK_BOT_TOKEN", "SLACK_API_URL",
-           "TEAMS_APP_ID", "TEAMS_APP_PASSWORD", "SANIC_WORKERS")
+OUTSIDE = (
+    "SLACK_WEBHOOK_URL",
+    "TEAMS_WEBHOOK_URL",
+    "CRM_WEBHOOK_URL",
+    "SLACK_BOT_TOKEN",
+    "SLACK_API_URL",
+    "TEAMS_APP_ID",
+    "TEAMS_APP_PASSWORD",
+    "SANIC_WORKERS",
+)
 
 
 @dataclass
@@ -56,9 +65,16 @@ class Server:
 def environment(work: Path, database_url: str, **extra: str) -> Dict[str, str]:
     """The servers' environment: the lead database, a private outbox, nothing that leaves the machine."""
     env = {key: value for key, value in os.environ.items() if key not in OUTSIDE}
-    env.update({"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2", "SANIC_HOST": "127.0.0.1",
-                "DATABASE_URL": database_url, "LEADS_OUTBOX_DIR": str(work / "outbox"),
-                "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))})
+    env.update(
+        {
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "SANIC_HOST": "127.0.0.1",
+            "DATABASE_URL": database_url,
+            "LEADS_OUTBOX_DIR": str(work / "outbox"),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        }
+    )
     env.update(extra)
     return env
 
@@ -92,20 +108,38 @@ def endpoints_file(folder: Path, actions_url: Optional[str], shared_stores: Opti
         redis, port = redis_address()
         for store in ("tracker_store", "lock_store"):
             expiry = "\n  record_exp: 3600" if store == "tracker_store" else ""
-            lines.append(f"{store}:\n  type: redis\n  url: {redis}\n  port: {port}\n  db: 0\n"
-                         f"  key_prefix: {shared_stores}{expiry}")
+            lines.append(
+                f"{store}:\n  type: redis\n  url: {redis}\n  port: {port}\n  db: 0\n"
+                f"  key_prefix: {shared_stores}{expiry}"
+            )
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / ("endpoints.workers.yml" if shared_stores else "endpoints.yml")
     path.write_text("\n".join(lines) + "\n")
     return path
 
 
-def start_rasa(name: str, model: Path, env: Dict[str, str], logs: Path, cwd: Path = ROOT,
-               endpoints: Optional[Path] = None, credentials: Optional[Path] = None) -> Server:
+def start_rasa(
+    name: str,
+    model: Path,
+    env: Dict[str, str],
+    logs: Path,
+    cwd: Path = ROOT,
+    endpoints: Optional[Path] = None,
+    credentials: Optional[Path] = None,
+) -> Server:
     """``rasa run`` with the HTTP API on a free loopback port; returns once the model is loaded."""
     port = free_port()
-    command = [str(BIN / "rasa"), "run", "--model", str(model), "--enable-api", "--port", str(port),
-               "--interface", "127.0.0.1"]
+    command = [
+        str(BIN / "rasa"),
+        "run",
+        "--model",
+        str(model),
+        "--enable-api",
+        "--port",
+        str(port),
+        "--interface",
+        "127.0.0.1",
+    ]
     if endpoints:
         command += ["--endpoints", str(endpoints)]
     if credentials:

@@ -1,4 +1,5 @@
 """What a benchmark run does: paths, sizes of the real and the quick run, the targets."""
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,9 @@ MODEL = ROOT / "models" / "lead-assistant.tar.gz"
 CONFIG = ROOT / "config.yml"
 NLU_DIR = ROOT / "data" / "nlu"
 SHARED_NLU_FILES = ("regex.yml", "lookups.yml")
-TEST_STORIES = ROOT / "tests" / "stories"
-LANGUAGES = ("en", "fr", "pl")
+TEST_STORIES = ROOT / "tests" / "integration" / "stories"
+from common.languages import LANGUAGES  # noqa: E402
+
 PHASES = ("nlu", "stories", "load", "profile")
 #: full: cross-validation, and the deployed model on the held-out sets; all: also one model per language
 #: trained on all its data for the held-out set; heldout: only those and the deployed model; deployed: no
@@ -57,6 +59,7 @@ TARGETS: Dict[str, float] = {
     "rasa_peak_rss_mb_max": 1300.0,
 }
 
+
 def redis_address() -> Tuple[str, int]:
     """Where the Redis server for shared lock and tracker stores listens (``BENCH_REDIS_HOST``/``_PORT``)."""
     return os.environ.get("BENCH_REDIS_HOST", "127.0.0.1"), int(os.environ.get("BENCH_REDIS_PORT", "6379"))
@@ -67,7 +70,10 @@ QUICK_LEVELS = (LoadLevel(1, 20, 1), LoadLevel(10, 10, 20), LoadLevel(50, 15, 60
 
 
 def from_environment(environ: Optional[Dict[str, str]] = None) -> Settings:
-    """Settings from ``BENCH_QUICK``, ``BENCH_FOLDS``, ``BENCH_NLU``, ``BENCH_NLU_JOBS``, ``BENCH_PHASES``, ``BENCH_WORKERS``."""
+    """Settings from the ``BENCH_*`` variables.
+
+    ``BENCH_QUICK``, ``BENCH_FOLDS``, ``BENCH_NLU``, ``BENCH_NLU_JOBS``, ``BENCH_PHASES``, ``BENCH_WORKERS``.
+    """
     env = os.environ if environ is None else environ
     quick = env.get("BENCH_QUICK", "").strip() not in ("", "0", "false", "no")
     phases = tuple(p.strip() for p in env.get("BENCH_PHASES", ",".join(PHASES)).split(",") if p.strip())

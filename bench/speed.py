@@ -11,6 +11,7 @@ Configurations, one after the other on the same machine:
 Each is warmed up, then driven by ``bench.load`` (a separate process) at every
 load level while its memory is sampled.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,16 +26,17 @@ from bench import conversations, profile_turn, stock_bot
 from bench.resources import MemorySampler
 from bench.servers import Server, endpoints_file, environment, start_actions, start_rasa
 from bench.settings import MODEL, ROOT, Settings, redis_address
-from tests.servers import http
+from common import settings as common_settings
+from testkit.servers import http
 
 Log = Callable[[str], None]
 
 
 def database_url(work: Path) -> str:
     """``DATABASE_URL`` when set, else an SQLite file in the run's temporary folder; migrated."""
-    from actions.storage.db import migrate
+    from leads.storage.db import migrate
 
-    url = os.environ.get("DATABASE_URL", "").strip() or f"sqlite:///{work / 'leads.db'}"
+    url = common_settings.database_url() or f"sqlite:///{work / 'leads.db'}"
     migrate(url)
     return url
 
@@ -70,17 +72,48 @@ def wait_until_steady(server: Server, checks: int = 8) -> None:
         time.sleep(0.5)
 
 
-def _level(server: Server, scripts: Path, concurrency: int, seconds: float, conversations_max: int, tag: str,
-           settings: Settings, work: Path, logs: Path) -> Dict[str, Any]:
+def _level(
+    server: Server,
+    scripts: Path,
+    concurrency: int,
+    seconds: float,
+    conversations_max: int,
+    tag: str,
+    settings: Settings,
+    work: Path,
+    logs: Path,
+) -> Dict[str, Any]:
     """One run of ``bench.load`` against ``server``."""
     out = work / f"{tag}.json"
     with (logs / f"load-{tag}.log").open("w") as output:
-        subprocess.run([sys.executable, "-m", "bench.load", "--url", server.url, "--scripts", str(scripts),
-                        "--concurrency", str(concurrency), "--seconds", str(seconds),
-                        "--max-conversations", str(conversations_max), "--timeout", str(settings.request_timeout),
-                        "--tag", tag, "--out", str(out)],
-                       cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, check=True,
-                       timeout=seconds + settings.request_timeout + 300)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bench.load",
+                "--url",
+                server.url,
+                "--scripts",
+                str(scripts),
+                "--concurrency",
+                str(concurrency),
+                "--seconds",
+                str(seconds),
+                "--max-conversations",
+                str(conversations_max),
+                "--timeout",
+                str(settings.request_timeout),
+                "--tag",
+                tag,
+                "--out",
+                str(out),
+            ],
+            cwd=ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            check=True,
+            timeout=seconds + settings.request_timeout + 300,
+        )
     return json.loads(out.read_text())
 
 
@@ -90,17 +123,29 @@ def warm_up(name: str, server: Server, scripts: Path, settings: Settings, work: 
     log(f"  {name}: warmed up with {warm['messages']} messages ({warm['errors']} errors)")
 
 
-def drive(name: str, server: Server, scripts: Path, settings: Settings, work: Path, logs: Path,
-          log: Log) -> Dict[str, Any]:
+def drive(
+    name: str, server: Server, scripts: Path, settings: Settings, work: Path, logs: Path, log: Log
+) -> Dict[str, Any]:
     """Every load level against a warmed-up server."""
     results = {}
     for load_level in settings.load_levels:
-        figures = _level(server, scripts, load_level.concurrency, load_level.seconds, load_level.max_conversations,
-                         f"{name}-c{load_level.concurrency}", settings, work, logs)
+        figures = _level(
+            server,
+            scripts,
+            load_level.concurrency,
+            load_level.seconds,
+            load_level.max_conversations,
+            f"{name}-c{load_level.concurrency}",
+            settings,
+            work,
+            logs,
+        )
         results[str(load_level.concurrency)] = figures
-        log(f"  {name} x{load_level.concurrency}: {figures['messages']} messages, p50 {figures['p50_ms'] or 0:.0f} ms, "
+        log(
+            f"  {name} x{load_level.concurrency}: {figures['messages']} messages, p50 {figures['p50_ms'] or 0:.0f} ms, "
             f"p95 {figures['p95_ms'] or 0:.0f} ms, {figures['messages_per_second'] or 0:.1f} msg/s, "
-            f"{figures['errors']} errors")
+            f"{figures['errors']} errors"
+        )
     return results
 
 
@@ -139,12 +184,17 @@ def run_stock(settings: Settings, work: Path, logs: Path, sampler: MemorySampler
         sampler.forget("stock_rasa")
     finally:
         _stop(server)
-    return {"levels": levels, "init_and_train_seconds": bot.train_seconds,
-            "model_mb": bot.model.stat().st_size / 1e6, **_server_summary(server)}
+    return {
+        "levels": levels,
+        "init_and_train_seconds": bot.train_seconds,
+        "model_mb": bot.model.stat().st_size / 1e6,
+        **_server_summary(server),
+    }
 
 
-def run_assistant(settings: Settings, work: Path, logs: Path, sampler: MemorySampler, log: Log,
-                  load: bool, profile: bool) -> Dict[str, Any]:
+def run_assistant(
+    settings: Settings, work: Path, logs: Path, sampler: MemorySampler, log: Log, load: bool, profile: bool
+) -> Dict[str, Any]:
     """Serve and load the assistant (one Sanic worker), then profile turns on the same Rasa server."""
     env = environment(work, database_url(work))
     scripts = work / "scripts-assistant.json"
@@ -154,8 +204,14 @@ def run_assistant(settings: Settings, work: Path, logs: Path, sampler: MemorySam
     timed: Optional[Server] = None
     result: Dict[str, Any] = {}
     try:
-        rasa = start_rasa("assistant-rasa", MODEL, env, logs, endpoints=endpoints_file(work, actions.url),
-                          credentials=ROOT / "credentials.yml")
+        rasa = start_rasa(
+            "assistant-rasa",
+            MODEL,
+            env,
+            logs,
+            endpoints=endpoints_file(work, actions.url),
+            credentials=ROOT / "credentials.yml",
+        )
         sampler.watch("assistant_rasa", rasa.pid)
         sampler.watch("assistant_actions", actions.pid)
         warm_up("assistant", rasa, scripts, settings, work, logs, log)
@@ -171,10 +227,16 @@ def run_assistant(settings: Settings, work: Path, logs: Path, sampler: MemorySam
             timings = work / "timings.jsonl"
             timed = start_actions(env, logs, port=actions.port, timed=timings)
             profile_turn.profile_conversation(rasa.url, timings, conversations.ASSISTANT[0])  # warms the server up
-            turns = [turn for script in conversations.ASSISTANT
-                     for turn in profile_turn.profile_conversation(rasa.url, timings, script)]
-            result["profile"] = {"summary": profile_turn.summary(turns), "example": profile_turn.example_turn(turns),
-                                 "turns": turns}
+            turns = [
+                turn
+                for script in conversations.ASSISTANT
+                for turn in profile_turn.profile_conversation(rasa.url, timings, script)
+            ]
+            result["profile"] = {
+                "summary": profile_turn.summary(turns),
+                "example": profile_turn.example_turn(turns),
+                "turns": turns,
+            }
             log(f"  profiled {len(turns)} turns")
         result.update(_server_summary(rasa))
     finally:
@@ -194,15 +256,26 @@ def run_workers(settings: Settings, work: Path, logs: Path, sampler: MemorySampl
     rasa: Optional[Server] = None
     try:
         endpoints = endpoints_file(work, actions.url, shared_stores=prefix)
-        rasa = start_rasa("workers-rasa", MODEL, {**env, "SANIC_WORKERS": str(settings.workers)}, logs,
-                          endpoints=endpoints, credentials=ROOT / "credentials.yml")
+        rasa = start_rasa(
+            "workers-rasa",
+            MODEL,
+            {**env, "SANIC_WORKERS": str(settings.workers)},
+            logs,
+            endpoints=endpoints,
+            credentials=ROOT / "credentials.yml",
+        )
         wait_until_steady(rasa)
         sampler.watch("workers_rasa", rasa.pid)
         warm_up("workers", rasa, scripts, settings, work, logs, log)
         levels = drive("workers", rasa, scripts, settings, work, logs, log)
         sampler.forget("workers_rasa")
-        return {"workers": settings.workers, "levels": levels, "endpoints": endpoints.read_text(),
-                "actions_server": _server_summary(actions), **_server_summary(rasa)}
+        return {
+            "workers": settings.workers,
+            "levels": levels,
+            "endpoints": endpoints.read_text(),
+            "actions_server": _server_summary(actions),
+            **_server_summary(rasa),
+        }
     finally:
         _stop(rasa, actions)
         forget_redis_keys(prefix)
@@ -216,8 +289,9 @@ def run(settings: Settings, work: Path, logs: Path, log: Log) -> Dict[str, Any]:
             log("Load: stock rasa init bot")
             results["stock"] = run_stock(settings, work, logs, sampler, log)
         log("Load: the assistant" if "load" in settings.phases else "Profile: the assistant")
-        results["assistant"] = run_assistant(settings, work, logs, sampler, log, load="load" in settings.phases,
-                                             profile="profile" in settings.phases)
+        results["assistant"] = run_assistant(
+            settings, work, logs, sampler, log, load="load" in settings.phases, profile="profile" in settings.phases
+        )
         if "load" in settings.phases and settings.workers > 1:
             log(f"Load: the assistant with {settings.workers} Sanic workers")
             results["assistant_workers"] = run_workers(settings, work, logs, sampler, log)

@@ -4,6 +4,7 @@ It is created and trained in a temporary folder by ``rasa init --no-prompt``
 (its default pipeline and policies, its own domain, no custom actions) and
 served like the assistant, with the REST channel and the HTTP API.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -29,8 +30,15 @@ def build(folder: Path, env: Dict[str, str], log: Path) -> StockBot:
     folder.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     with log.open("w") as output:
-        subprocess.run([str(BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(folder)], cwd=folder, env=env,
-                       stdout=output, stderr=subprocess.STDOUT, check=True, timeout=1800)
+        subprocess.run(
+            [str(BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(folder)],
+            cwd=folder,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            check=True,
+            timeout=1800,
+        )
     seconds = time.perf_counter() - start
     models = sorted((folder / "models").glob("*.tar.gz"))
     if not models:

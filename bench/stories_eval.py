@@ -1,10 +1,11 @@
 """Conversations: the share of test stories the trained model runs through correctly, per language.
 
-The same evaluation as ``rasa test core`` on each ``tests/stories/test_{lang}.yml``,
+The same evaluation as ``rasa test core`` on each ``tests/integration/stories/test_{lang}.yml``,
 with the model loaded once.
 
     python -m bench.stories_eval --out stories.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,11 @@ def failed_story_names(path: Path) -> List[str]:
     """Names of the stories Rasa wrote to ``failed_test_stories.yml``."""
     if not path.exists():
         return []
-    return [line.split(":", 1)[1].split("#")[0].strip()
-            for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("- story:")]
+    return [
+        line.split(":", 1)[1].split("#")[0].strip()
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.startswith("- story:")
+    ]
 
 
 async def _evaluate(model: Path, languages: Sequence[str]) -> Dict[str, Any]:

@@ -8,6 +8,7 @@ the load runs use the plain ``rasa run actions``.
 
     python -m bench.timed_actions --port 5055 --timings timings.jsonl
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,12 +28,13 @@ def _recorder(path: Path) -> Callable[..., None]:
         line = json.dumps({"kind": kind, "started": started, "seconds": seconds, **details})
         with _write_lock, path.open("a", encoding="utf-8") as handle:
             handle.write(line + "\n")
+
     return record
 
 
 def time_lead_writes(record: Callable[..., None]) -> None:
     """Make every ``LeadWriter.save`` also record its duration (the write itself is unchanged)."""
-    from actions.storage.outbox import LeadWriter
+    from leads.storage.outbox import LeadWriter
 
     save = LeadWriter.save
 
@@ -64,8 +66,14 @@ def create_app(record: Callable[..., None]):
                 action = (request.json or {}).get("next_action")
             except Exception:  # an unreadable body is the endpoint's business, not the timer's
                 action = None
-            record("webhook", request.ctx.started, time.perf_counter() - request.ctx.clock,
-                   action=action, status=response.status, request_bytes=len(request.body or b""))
+            record(
+                "webhook",
+                request.ctx.started,
+                time.perf_counter() - request.ctx.clock,
+                action=action,
+                status=response.status,
+                request_bytes=len(request.body or b""),
+            )
 
     return app
 

@@ -5,6 +5,7 @@ checks a public endpoint needs: malformed or oversized requests get a clear
 HTTP error, and text typed as ``/intent{...}`` stays ordinary text instead of
 driving the bot's internals.
 """
+
 from __future__ import annotations
 
 import logging
@@ -87,10 +88,15 @@ class SafeRestInput(RestInput):
                 return response.json({"error": error[1]}, status=error[0])
             collector = CollectingOutputChannel()
             try:
-                await on_new_message(UserMessage(
-                    cleaned["message"], collector, cleaned["sender"],
-                    input_channel=self.name(), metadata=cleaned["metadata"],
-                ))
+                await on_new_message(
+                    UserMessage(
+                        cleaned["message"],
+                        collector,
+                        cleaned["sender"],
+                        input_channel=self.name(),
+                        metadata=cleaned["metadata"],
+                    )
+                )
             except CancelledError:
                 logger.error("Message from %s timed out.", cleaned["sender"])
             except Exception:

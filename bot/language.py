@@ -5,12 +5,13 @@ short replies ("ok") and switch when the visitor switches. A short text that
 does not clearly belong to one language therefore yields ``None``, and the
 caller keeps the language it already had.
 """
+
 from __future__ import annotations
 
 import re
 from typing import Dict, Optional
 
-SUPPORTED = ("en", "fr", "pl")
+from common.languages import LANGUAGES as SUPPORTED
 
 _WORDS: Dict[str, frozenset] = {
     "en": frozenset(
@@ -52,11 +53,32 @@ _LETTERS = {
 
 # Short replies that identify a language on their own.
 _MARKERS = {
-    "oui": "fr", "ouais": "fr", "non merci": "fr", "merci": "fr", "bonjour": "fr",
-    "salut": "fr", "d'accord": "fr", "tak": "pl", "nie": "pl", "dzięki": "pl",
-    "dzieki": "pl", "dziękuję": "pl", "dziekuje": "pl", "cześć": "pl", "czesc": "pl",
-    "witam": "pl", "yes": "en", "no": "en", "thanks": "en", "hello": "en", "hi": "en",
-    "hey": "en", "yep": "en", "nope": "en", "sure": "en", "thank you": "en",
+    "oui": "fr",
+    "ouais": "fr",
+    "non merci": "fr",
+    "merci": "fr",
+    "bonjour": "fr",
+    "salut": "fr",
+    "d'accord": "fr",
+    "tak": "pl",
+    "nie": "pl",
+    "dzięki": "pl",
+    "dzieki": "pl",
+    "dziękuję": "pl",
+    "dziekuje": "pl",
+    "cześć": "pl",
+    "czesc": "pl",
+    "witam": "pl",
+    "yes": "en",
+    "no": "en",
+    "thanks": "en",
+    "hello": "en",
+    "hi": "en",
+    "hey": "en",
+    "yep": "en",
+    "nope": "en",
+    "sure": "en",
+    "thank you": "en",
 }
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)

@@ -10,6 +10,7 @@ downloaded. At prediction time the detected language is also added as a
 conditioned on. A locale sent by the channel in the message metadata decides
 when the text alone is not conclusive.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -22,16 +23,23 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
-from rasa.shared.nlu.constants import (ENTITIES, INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, METADATA,
-                                       PREDICTED_CONFIDENCE_KEY, TEXT)
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    METADATA,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.exceptions import ConvergenceWarning
 
 from bot.language import SUPPORTED, detect_language
+from common.languages import LANGUAGE_ENTITY
 
 LANGUAGE_ATTRIBUTE = "language"
-LANGUAGE_ENTITY = "language"
 METADATA_LOCALE_KEYS = ("locale", "language", "lang")
 
 
@@ -46,9 +54,7 @@ def locale_hint(metadata: Optional[Dict[Text, Any]]) -> Optional[Text]:
     return None
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
 class MultilingualTokenizer(Tokenizer):
     """Tokenizes each message with the spaCy tokenizer of its own language."""
 
@@ -93,11 +99,7 @@ class MultilingualTokenizer(Tokenizer):
         """Tokenizes ``attribute`` of ``message`` with its language's rules."""
         text = message.get(attribute) or ""
         tokenizer = self._tokenizers[self._language_of(message)]
-        tokens = [
-            Token(tok.text, tok.idx)
-            for tok in tokenizer(text)
-            if not tok.is_space and tok.text.strip()
-        ]
+        tokens = [Token(tok.text, tok.idx) for tok in tokenizer(text) if not tok.is_space and tok.text.strip()]
         if not tokens and text.strip():
             tokens = [Token(text.strip(), text.index(text.strip()))]
         return self._apply_token_pattern(tokens)
@@ -124,9 +126,7 @@ class MultilingualTokenizer(Tokenizer):
         return messages
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class IntentLogisticRegression(LogisticRegressionClassifier):
     """Rasa's logistic-regression intent classifier, safe for messages without features.
 

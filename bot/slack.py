@@ -10,17 +10,17 @@ without them the Rasa server still starts and the endpoints answer 503.
 - ``POST /webhooks/slack/interactivity``: button clicks (``block_actions``),
   also accepted on ``/webhook``.
 
-Every request must carry a valid Slack signature (``actions.slack_signature``).
+Every request must carry a valid Slack signature (``common.slack_signature``).
 Events are acknowledged at once and processed in the background; Slack's
 retries of an event already received are dropped. Replies go to the thread of
 the visitor's message, buttons as a Block Kit ``actions`` block.
 """
+
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
-import os
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 import aiohttp
@@ -32,13 +32,14 @@ from sanic.response import HTTPResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from actions.slack_payloads import MAX_BODY_BYTES, interaction_payload, is_rep_action
-from actions.slack_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, check
 from bot.slack_events import EventCache, SlackMessage, message_from_click, message_from_event
+from common import settings
+from common.slack_payloads import MAX_BODY_BYTES, interaction_payload, is_rep_action
+from common.slack_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, check
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_API_URL = "https://slack.com/api/"
+DEFAULT_API_URL = settings.SLACK_DEFAULT_API_URL
 MAX_SECTION_CHARS = 3000
 MAX_BUTTON_TITLE_CHARS = 75
 MAX_BUTTONS = 25
@@ -52,12 +53,22 @@ def escape(text: Text) -> Text:
 
 def button_blocks(text: Text, buttons: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
     """A section with the text and an ``actions`` block whose buttons carry their payloads."""
-    elements = [{"type": "button", "action_id": f"reply_{index}",
-                 "text": {"type": "plain_text", "text": str(button.get("title") or button.get("payload"))[:MAX_BUTTON_TITLE_CHARS]},
-                 "value": str(button.get("payload") or button.get("title"))}
-                for index, button in enumerate(buttons[:MAX_BUTTONS])]
-    return [{"type": "section", "text": {"type": "mrkdwn", "text": escape(text)[:MAX_SECTION_CHARS]}},
-            {"type": "actions", "elements": elements}]
+    elements = [
+        {
+            "type": "button",
+            "action_id": f"reply_{index}",
+            "text": {
+                "type": "plain_text",
+                "text": str(button.get("title") or button.get("payload"))[:MAX_BUTTON_TITLE_CHARS],
+            },
+            "value": str(button.get("payload") or button.get("title")),
+        }
+        for index, button in enumerate(buttons[:MAX_BUTTONS])
+    ]
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": escape(text)[:MAX_SECTION_CHARS]}},
+        {"type": "actions", "elements": elements},
+    ]
 
 
 class SlackOutput(SlackBot):
@@ -70,14 +81,19 @@ class SlackOutput(SlackBot):
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         await self._post_message(channel=self.slack_channel or recipient_id, text=escape(text.strip()))
 
-    async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]],
-                                     **kwargs: Any) -> None:
-        await self._post_message(channel=self.slack_channel or recipient_id, text=escape(text),
-                                 blocks=button_blocks(text, buttons))
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
+        await self._post_message(
+            channel=self.slack_channel or recipient_id, text=escape(text), blocks=button_blocks(text, buttons)
+        )
 
     async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
-        await self._post_message(channel=self.slack_channel or recipient_id, text=image,
-                                 blocks=[{"type": "image", "image_url": image, "alt_text": image}])
+        await self._post_message(
+            channel=self.slack_channel or recipient_id,
+            text=image,
+            blocks=[{"type": "image", "image_url": image, "alt_text": image}],
+        )
 
     async def send_attachment(self, recipient_id: Text, attachment: Any, **kwargs: Any) -> None:  # type: ignore[override]
         await self._post_message(channel=self.slack_channel or recipient_id, attachments=[attachment])
@@ -97,15 +113,14 @@ class SlackEventsInput(SlackInput):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
         """Configured from the environment only; ``credentials.yml`` holds no secrets."""
-        return cls(os.environ.get("SLACK_BOT_TOKEN", "").strip(),
-                   os.environ.get("SLACK_SIGNING_SECRET", "").strip(),
-                   os.environ.get("SLACK_API_URL", "").strip() or DEFAULT_API_URL)
+        return cls(settings.slack_bot_token(), settings.slack_signing_secret(), settings.slack_api_url())
 
     def __init__(self, slack_token: Text, slack_signing_secret: Text, api_url: Text = DEFAULT_API_URL) -> None:
         self.api_url = api_url if api_url.endswith("/") else api_url + "/"
         self.events = EventCache()
-        super().__init__(slack_token, use_threads=True, slack_signing_secret=slack_signing_secret,
-                         conversation_granularity="thread")
+        super().__init__(
+            slack_token, use_threads=True, slack_signing_secret=slack_signing_secret, conversation_granularity="thread"
+        )
 
     @property
     def configured(self) -> bool:
@@ -125,8 +140,12 @@ class SlackEventsInput(SlackInput):
             return response.json({"error": NOT_CONFIGURED}, status=503)
         if len(request.body or b"") > MAX_BODY_BYTES:
             return response.json({"error": "The body is larger than 1 MB."}, status=413)
-        error = check(self.slack_signing_secret, request.headers.get(TIMESTAMP_HEADER),
-                      request.headers.get(SIGNATURE_HEADER), request.body or b"")
+        error = check(
+            self.slack_signing_secret,
+            request.headers.get(TIMESTAMP_HEADER),
+            request.headers.get(SIGNATURE_HEADER),
+            request.body or b"",
+        )
         if error:
             logger.warning("Refused a Slack request: %s", error[1])
             return response.json({"error": error[1]}, status=error[0])
@@ -134,8 +153,13 @@ class SlackEventsInput(SlackInput):
 
     def _dispatch(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], message: SlackMessage) -> None:
         """Hand the message to the assistant in the background (Slack wants an answer within 3 s)."""
-        user_message = UserMessage(message.text, self.get_output_channel(message.channel, message.thread_ts),
-                                   message.sender_id, input_channel=self.name(), metadata=message.metadata)
+        user_message = UserMessage(
+            message.text,
+            self.get_output_channel(message.channel, message.thread_ts),
+            message.sender_id,
+            input_channel=self.name(),
+            metadata=message.metadata,
+        )
         task = asyncio.create_task(self._handle(on_new_message, user_message))
         self._background_tasks.add(task)
         task.add_done_callback(self._background_tasks.discard)
@@ -151,7 +175,9 @@ class SlackEventsInput(SlackInput):
         except Exception:  # one bad message must not affect other conversations
             logger.exception("Could not handle a Slack message from %s", message.sender_id)
 
-    async def _receive_event(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+    async def _receive_event(
+        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> HTTPResponse:
         try:
             envelope = json.loads(request.body)
         except ValueError:
@@ -170,20 +196,27 @@ class SlackEventsInput(SlackInput):
             return response.json({"ignored": "not a visitor's message"})
         event_id = envelope.get("event_id")
         if isinstance(event_id, str) and not self.events.first_time(event_id):
-            logger.info("Slack delivered event %s again (retry %s); already processed.",
-                        event_id, request.headers.get("X-Slack-Retry-Num"))
+            logger.info(
+                "Slack delivered event %s again (retry %s); already processed.",
+                event_id,
+                request.headers.get("X-Slack-Retry-Num"),
+            )
             return response.json({"ignored": "already received"}, headers={"X-Slack-No-Retry": "1"})
         self._dispatch(on_new_message, message)
         return response.json({"ok": True})
 
-    async def _receive_click(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+    async def _receive_click(
+        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> HTTPResponse:
         try:
             payload = interaction_payload(request.body or b"")
         except ValueError as error:
             return response.json({"error": str(error)}, status=400)
         if is_rep_action(payload):
-            logger.warning("A rep's Accept/Pass click reached the assistant: point the Slack app's "
-                           "interactivity URL at the leads server's /slack/interactivity.")
+            logger.warning(
+                "A rep's Accept/Pass click reached the assistant: point the Slack app's "
+                "interactivity URL at the leads server's /slack/interactivity."
+            )
             return response.json({"error": "Rep buttons are handled by the leads server."}, status=404)
         message = message_from_click(payload)
         if message is None:

@@ -13,6 +13,7 @@ and the conversation (Rasa sender id) it belongs to:
 ``EventCache`` remembers recent event ids, so that Slack's retries of an event
 are not processed twice.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,8 +22,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, Optional, Set
 
-from actions.slack_payloads import REP_ACTIONS, first_action
 from bot.channels import visitor_text
+from common.slack_payloads import REP_ACTIONS, first_action
 
 _MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 _LEADING_MENTION = re.compile(r"^\s*<@[A-Z0-9]+(?:\|[^<>]*)?>")
@@ -72,7 +73,7 @@ def plain_text(text: str, bot_ids: Iterable[str] = ()) -> str:
         if target.startswith("!"):
             return label or "@" + target[1:].split("^")[0]
         if target.startswith("mailto:"):
-            return label or target[len("mailto:"):]
+            return label or target[len("mailto:") :]
         return label or target
 
     text = _MARKUP.sub(replace, text)
@@ -82,8 +83,7 @@ def plain_text(text: str, bot_ids: Iterable[str] = ()) -> str:
 
 def bot_user_ids(envelope: Dict[str, Any]) -> Set[str]:
     """The bot's own user ids, as the event envelope names them."""
-    found = {a.get("user_id") for a in envelope.get("authorizations") or []
-             if isinstance(a, dict) and a.get("is_bot")}
+    found = {a.get("user_id") for a in envelope.get("authorizations") or [] if isinstance(a, dict) and a.get("is_bot")}
     found.update(envelope.get("authed_users") or [])
     return {uid for uid in found if isinstance(uid, str)}
 
@@ -122,7 +122,9 @@ def message_from_click(payload: Dict[str, Any]) -> Optional[SlackMessage]:
     message = payload.get("message") if isinstance(payload.get("message"), dict) else {}
     channel = (payload.get("channel") or {}).get("id") if isinstance(payload.get("channel"), dict) else None
     channel = channel or container.get("channel_id")
-    thread_ts = message.get("thread_ts") or container.get("thread_ts") or message.get("ts") or container.get("message_ts")
+    thread_ts = (
+        message.get("thread_ts") or container.get("thread_ts") or message.get("ts") or container.get("message_ts")
+    )
     if not (isinstance(value, str) and _valid_id(user) and _valid_id(channel) and _valid_id(thread_ts)):
         return None
     team = (payload.get("team") or {}).get("id") if isinstance(payload.get("team"), dict) else None
@@ -133,8 +135,14 @@ def _message(user: str, channel: str, thread_ts: str, direct: bool, text: str, t
     text = visitor_text(text)
     if not text.strip():
         return None
-    metadata = {"slack": {"user": user, "channel": channel, "thread_ts": thread_ts,
-                          "team": team if isinstance(team, str) else None}}
+    metadata = {
+        "slack": {
+            "user": user,
+            "channel": channel,
+            "thread_ts": thread_ts,
+            "team": team if isinstance(team, str) else None,
+        }
+    }
     return SlackMessage(conversation_id(user, channel, thread_ts, direct), text, channel, thread_ts, user, metadata)
 
 

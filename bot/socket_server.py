@@ -12,6 +12,7 @@ would end the connection with a traceback) is dropped with a warning. Nothing
 else is affected: other connections, and later packets on the same one, go on
 as usual.
 """
+
 from __future__ import annotations
 
 import logging

@@ -18,28 +18,29 @@ Configuration comes from the environment only: ``TEAMS_APP_ID``,
 ``TEAMS_APP_PASSWORD`` and, to use other endpoints, ``TEAMS_OPENID_URL`` and
 ``TEAMS_TOKEN_URL``.
 """
+
 from __future__ import annotations
 
 import asyncio
 import html
 import json
 import logging
-import os
 import re
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Set, Text, Tuple
 from urllib.parse import quote, urlsplit
 
 import aiohttp
-from yarl import URL
 from rasa.core.channels.botframework import BotFramework, BotFrameworkInput
 from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from yarl import URL
 
 from bot.channels import MAX_MESSAGE_CHARS, visitor_text
 from bot.teams_auth import HTTP_TIMEOUT_SECONDS, AuthError, ReplyToken, SigningKeys, TokenVerifier
+from common import settings
 
 logger = logging.getLogger(__name__)
 
@@ -62,13 +63,18 @@ class TeamsSettings:
     token_url: str = DEFAULT_TOKEN_URL
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> Optional["TeamsSettings"]:
+    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> Optional["TeamsSettings"]:
         """The settings from ``TEAMS_*`` variables; ``None`` when the bot is not registered."""
+        env = settings.environment() if env is None else env
         app_id, password = env.get("TEAMS_APP_ID", "").strip(), env.get("TEAMS_APP_PASSWORD", "")
         if not app_id or not password:
             return None
-        return cls(app_id, password, env.get("TEAMS_OPENID_URL", "").strip() or DEFAULT_OPENID_URL,
-                   env.get("TEAMS_TOKEN_URL", "").strip() or DEFAULT_TOKEN_URL)
+        return cls(
+            app_id,
+            password,
+            env.get("TEAMS_OPENID_URL", "").strip() or DEFAULT_OPENID_URL,
+            env.get("TEAMS_TOKEN_URL", "").strip() or DEFAULT_TOKEN_URL,
+        )
 
 
 def parse_activity(body: bytes) -> Tuple[Optional[Dict[str, Any]], Optional[Tuple[int, str]]]:
@@ -82,15 +88,22 @@ def parse_activity(body: bytes) -> Tuple[Optional[Dict[str, Any]], Optional[Tupl
     if not isinstance(activity.get("type"), str):
         return None, (400, "The activity has no 'type'.")
     service_url = activity.get("serviceUrl")
-    if not isinstance(service_url, str) or urlsplit(service_url).scheme not in ("http", "https") \
-            or not urlsplit(service_url).netloc:
+    if (
+        not isinstance(service_url, str)
+        or urlsplit(service_url).scheme not in ("http", "https")
+        or not urlsplit(service_url).netloc
+    ):
         return None, (400, "The activity has no valid 'serviceUrl'.")
     if activity["type"] != "message":
         return activity, None
     for field in ("conversation", "from", "recipient"):
         value = activity.get(field)
-        if not isinstance(value, dict) or not isinstance(value.get("id"), str) \
-                or not value["id"].strip() or len(value["id"]) > MAX_ID_CHARS:
+        if (
+            not isinstance(value, dict)
+            or not isinstance(value.get("id"), str)
+            or not value["id"].strip()
+            or len(value["id"]) > MAX_ID_CHARS
+        ):
             return None, (400, f"The activity's '{field}' must have an 'id'.")
     text = activity.get("text")
     if text is not None and not isinstance(text, str):
@@ -104,9 +117,13 @@ def strip_mentions(text: str, activity: Dict[str, Any]) -> str:
     """Remove the bot's ``<at>`` mention; other people's mentions keep their name."""
     bot = activity.get("recipient") or {}
     for entity in activity.get("entities") or []:
-        if isinstance(entity, dict) and entity.get("type") == "mention" \
-                and (entity.get("mentioned") or {}).get("id") == bot.get("id") \
-                and isinstance(entity.get("text"), str) and entity["text"]:
+        if (
+            isinstance(entity, dict)
+            and entity.get("type") == "mention"
+            and (entity.get("mentioned") or {}).get("id") == bot.get("id")
+            and isinstance(entity.get("text"), str)
+            and entity["text"]
+        ):
             text = text.replace(entity["text"], " ")
     bot_name = (bot.get("name") or "").strip().lower()
     text = _MENTION.sub(lambda m: "" if bot_name and m.group(1).strip().lower() == bot_name else m.group(1), text)
@@ -115,8 +132,11 @@ def strip_mentions(text: str, activity: Dict[str, Any]) -> str:
 
 def activity_locale(activity: Dict[str, Any]) -> Optional[str]:
     """The visitor's locale: the activity's, else the Teams client's."""
-    candidates = [activity.get("locale")] + [entity.get("locale") for entity in activity.get("entities") or []
-                                             if isinstance(entity, dict) and entity.get("type") == "clientInfo"]
+    candidates = [activity.get("locale")] + [
+        entity.get("locale")
+        for entity in activity.get("entities") or []
+        if isinstance(entity, dict) and entity.get("type") == "clientInfo"
+    ]
     for locale in candidates:
         if isinstance(locale, str) and 0 < len(locale.strip()) <= MAX_LOCALE_CHARS:
             return locale.strip()
@@ -144,10 +164,16 @@ class TeamsOutput(BotFramework):
     def name(cls) -> Text:
         return "teams"
 
-    def __init__(self, settings: TeamsSettings, activity: Dict[str, Any], token: ReplyToken,
-                 session: aiohttp.ClientSession) -> None:
-        super().__init__(settings.app_id, settings.app_password, activity["conversation"],
-                         activity["recipient"], activity["serviceUrl"])
+    def __init__(
+        self, settings: TeamsSettings, activity: Dict[str, Any], token: ReplyToken, session: aiohttp.ClientSession
+    ) -> None:
+        super().__init__(
+            settings.app_id,
+            settings.app_password,
+            activity["conversation"],
+            activity["recipient"],
+            activity["serviceUrl"],
+        )
         self.visitor = activity["from"]
         self.reply_to_id = activity.get("id") if isinstance(activity.get("id"), str) else None
         self.locale = activity_locale(activity)
@@ -156,8 +182,7 @@ class TeamsOutput(BotFramework):
     @property
     def activities_url(self) -> URL:
         """``{serviceUrl}/v3/conversations/{conversation id}/activities``, the id percent-encoded."""
-        return URL(f"{self.global_uri}conversations/{quote(self.conversation['id'], safe='')}/activities",
-                   encoded=True)
+        return URL(f"{self.global_uri}conversations/{quote(self.conversation['id'], safe='')}/activities", encoded=True)
 
     async def _get_headers(self) -> Optional[Dict[Text, Any]]:
         token = await self._token.get()
@@ -187,8 +212,9 @@ class TeamsOutput(BotFramework):
                 if answer.status == 401:
                     self._token.invalidate()
                 if answer.status >= 300:
-                    logger.error("The Bot Connector refused a reply (HTTP %s): %s",
-                                 answer.status, (await answer.text())[:300])
+                    logger.error(
+                        "The Bot Connector refused a reply (HTTP %s): %s", answer.status, (await answer.text())[:300]
+                    )
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
             logger.error("Could not post a Teams reply to %s: %s", self.global_uri, error or type(error).__name__)
 
@@ -197,8 +223,9 @@ class TeamsOutput(BotFramework):
         paragraphs = "\n\n".join(text.strip().split("\n"))
         await self.send(self.prepare_message(recipient_id, {"text": paragraphs, "textFormat": "markdown"}))
 
-    async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]],
-                                     **kwargs: Any) -> None:
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
         await self.send(self.prepare_message(recipient_id, {"attachments": [hero_card(text, buttons)]}))
 
 
@@ -216,8 +243,10 @@ class TeamsInput(BotFrameworkInput):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "TeamsInput":
         if credentials:
-            logger.warning("The Teams channel reads its settings from TEAMS_* variables; "
-                           "the entries in credentials.yml are ignored.")
+            logger.warning(
+                "The Teams channel reads its settings from TEAMS_* variables; "
+                "the entries in credentials.yml are ignored."
+            )
         return cls(TeamsSettings.from_env())
 
     def __init__(self, settings: Optional[TeamsSettings]) -> None:
@@ -231,8 +260,9 @@ class TeamsInput(BotFrameworkInput):
             self.verifier = TokenVerifier(settings.app_id, SigningKeys(settings.openid_url))
             self.reply_token = ReplyToken(settings.token_url, settings.app_id, settings.app_password)
         else:
-            logger.info("Microsoft Teams is not configured (TEAMS_APP_ID, TEAMS_APP_PASSWORD); "
-                        "its webhook answers 503.")
+            logger.info(
+                "Microsoft Teams is not configured (TEAMS_APP_ID, TEAMS_APP_PASSWORD); its webhook answers 503."
+            )
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The ``/`` health and ``/webhook`` routes."""
@@ -251,8 +281,9 @@ class TeamsInput(BotFrameworkInput):
     async def receive(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
         """Check one activity and, when it is a message, answer it in the background."""
         if self.settings is None or self.verifier is None:
-            return _error(503, "Microsoft Teams is not configured on this server: "
-                               "set TEAMS_APP_ID and TEAMS_APP_PASSWORD.")
+            return _error(
+                503, "Microsoft Teams is not configured on this server: set TEAMS_APP_ID and TEAMS_APP_PASSWORD."
+            )
         if len(request.body or b"") > MAX_BODY_BYTES:
             return _error(413, f"The activity must be at most {MAX_BODY_BYTES} bytes.")
         try:
@@ -281,16 +312,27 @@ class TeamsInput(BotFrameworkInput):
         if not text.strip():
             return None
         locale = activity_locale(activity)
-        return {"activity": activity, "text": text, "sender": activity["from"]["id"].strip(),
-                "metadata": {"locale": locale} if locale else {}}
+        return {
+            "activity": activity,
+            "text": text,
+            "sender": activity["from"]["id"].strip(),
+            "metadata": {"locale": locale} if locale else {},
+        }
 
     async def _handle(self, message: Dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         timeout = aiohttp.ClientTimeout(total=HTTP_TIMEOUT_SECONDS)
         try:
             async with aiohttp.ClientSession(timeout=timeout) as session:
                 output = TeamsOutput(self.settings, message["activity"], self.reply_token, session)
-                await on_new_message(UserMessage(message["text"], output, message["sender"],
-                                                 input_channel=self.name(), metadata=message["metadata"]))
+                await on_new_message(
+                    UserMessage(
+                        message["text"],
+                        output,
+                        message["sender"],
+                        input_channel=self.name(),
+                        metadata=message["metadata"],
+                    )
+                )
         except Exception:  # one conversation's failure must not affect the others
             logger.exception("Could not handle a Teams message from %s", message["sender"])
 

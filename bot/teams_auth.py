@@ -10,6 +10,7 @@
 - ``ReplyToken``: the bearer token the bot sends its replies with, obtained by
   client credentials and cached until shortly before it expires.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -72,9 +73,15 @@ async def get_json(url: str, timeout: float = HTTP_TIMEOUT_SECONDS) -> Any:
 class SigningKeys:
     """Microsoft's token-signing keys, fetched lazily and cached by ``kid``."""
 
-    def __init__(self, openid_url: str, ttl: float = 24 * 3600, refetch_interval: float = 300,
-                 retry_after_failure: float = 60, timeout: float = HTTP_TIMEOUT_SECONDS,
-                 clock: Clock = time.monotonic) -> None:
+    def __init__(
+        self,
+        openid_url: str,
+        ttl: float = 24 * 3600,
+        refetch_interval: float = 300,
+        retry_after_failure: float = 60,
+        timeout: float = HTTP_TIMEOUT_SECONDS,
+        clock: Clock = time.monotonic,
+    ) -> None:
         self.openid_url = openid_url
         self.ttl, self.refetch_interval = ttl, refetch_interval
         self.retry_after_failure, self.timeout = retry_after_failure, timeout
@@ -166,7 +173,9 @@ def _parse_jwks(document: Any) -> tuple:
             logger.warning("Skipping signing key %s: %s", entry["kid"], error)
             continue
         listed = entry.get("endorsements")
-        endorsements[entry["kid"]] = frozenset(x for x in listed if isinstance(x, str)) if isinstance(listed, list) else None
+        endorsements[entry["kid"]] = (
+            frozenset(x for x in listed if isinstance(x, str)) if isinstance(listed, list) else None
+        )
     if not keys:
         raise ValueError("the JWKS document holds no usable RSA key")
     return keys, endorsements
@@ -183,8 +192,7 @@ class VerifiedToken:
 class TokenVerifier:
     """Checks the ``Authorization: Bearer`` JWT of an incoming activity."""
 
-    def __init__(self, app_id: str, keys: SigningKeys, issuer: str = ISSUER,
-                 leeway: int = CLOCK_SKEW_SECONDS) -> None:
+    def __init__(self, app_id: str, keys: SigningKeys, issuer: str = ISSUER, leeway: int = CLOCK_SKEW_SECONDS) -> None:
         self.app_id, self.keys, self.issuer, self.leeway = app_id, keys, issuer, leeway
 
     async def verify(self, authorization: Optional[str]) -> VerifiedToken:
@@ -201,9 +209,15 @@ class TokenVerifier:
             raise Unauthorized("The token does not name its signing key.")
         key = await self.keys.get(kid)
         try:
-            claims = jwt.decode(token, key.key, algorithms=[ALGORITHM], audience=self.app_id,
-                                issuer=self.issuer, leeway=self.leeway,
-                                options={"require": ["exp", "iss", "aud"]})
+            claims = jwt.decode(
+                token,
+                key.key,
+                algorithms=[ALGORITHM],
+                audience=self.app_id,
+                issuer=self.issuer,
+                leeway=self.leeway,
+                options={"require": ["exp", "iss", "aud"]},
+            )
         except jwt.ExpiredSignatureError:
             raise Unauthorized("The token has expired.") from None
         except jwt.ImmatureSignatureError:
@@ -247,9 +261,16 @@ def _same_url(claimed: Any, actual: Any) -> bool:
 class ReplyToken:
     """The bot's own bearer token for the Bot Connector API (OAuth client credentials)."""
 
-    def __init__(self, token_url: str, app_id: str, app_password: str, margin: float = 300,
-                 retry_after_failure: float = 10, timeout: float = HTTP_TIMEOUT_SECONDS,
-                 clock: Clock = time.monotonic) -> None:
+    def __init__(
+        self,
+        token_url: str,
+        app_id: str,
+        app_password: str,
+        margin: float = 300,
+        retry_after_failure: float = 10,
+        timeout: float = HTTP_TIMEOUT_SECONDS,
+        clock: Clock = time.monotonic,
+    ) -> None:
         self.token_url, self.app_id, self._password = token_url, app_id, app_password
         self.margin, self.retry_after_failure, self.timeout = margin, retry_after_failure, timeout
         self._clock = clock
@@ -277,8 +298,12 @@ class ReplyToken:
         return self._token is not None and self._clock() < self._renew_at
 
     async def _fetch(self) -> None:
-        form = {"grant_type": "client_credentials", "client_id": self.app_id,
-                "client_secret": self._password, "scope": REPLY_SCOPE}
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": self.app_id,
+            "client_secret": self._password,
+            "scope": REPLY_SCOPE,
+        }
         try:
             async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout)) as session:
                 async with session.post(self.token_url, data=form) as response:

@@ -17,6 +17,7 @@ It also serves the widget script and a demo page:
 - ``/webhooks/socketio/widget.js``: the widget (one ``<script>`` tag);
 - ``/webhooks/socketio/demo``: a fictitious company's website using it.
 """
+
 from __future__ import annotations
 
 import json
@@ -105,8 +106,11 @@ def transcript(events: Iterable[Event], channel: Text) -> List[Dict[Text, Any]]:
         elif isinstance(event, BotUttered) and event.text:
             parts = event.text.strip().split("\n\n") or [event.text]
             entries += [{"from": "bot", "text": part} for part in parts]
-            buttons = [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
-                       for b in (event.data or {}).get("buttons") or [] if isinstance(b, dict)]
+            buttons = [
+                {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+                for b in (event.data or {}).get("buttons") or []
+                if isinstance(b, dict)
+            ]
             if buttons:
                 entries[-1]["buttons"] = buttons
     return entries[-MAX_HISTORY_ENTRIES:]
@@ -223,8 +227,13 @@ class WebChatInput(SocketIOInput):
             sender = event["session_id"] if self.session_persistence else sid
             if self.session_persistence:
                 sio.enter_room(sid, sender, namespace=namespace)
-            message = UserMessage(event["message"], WebChatOutput(sio, self.bot_message_evt, namespace), sender,
-                                  input_channel=self.name(), metadata=event["metadata"])
+            message = UserMessage(
+                event["message"],
+                WebChatOutput(sio, self.bot_message_evt, namespace),
+                sender,
+                input_channel=self.name(),
+                metadata=event["metadata"],
+            )
             try:
                 await on_new_message(message)
             except Exception:  # one bad message must not affect other conversations
@@ -246,8 +255,11 @@ class WebChatInput(SocketIOInput):
 
         @blueprint.route("/widget.js", methods=["GET"])
         async def widget(_: Request) -> HTTPResponse:
-            return await response.file(STATIC / "widget.js", mime_type="application/javascript; charset=utf-8",
-                                       headers={"Cache-Control": "no-cache"})
+            return await response.file(
+                STATIC / "widget.js",
+                mime_type="application/javascript; charset=utf-8",
+                headers={"Cache-Control": "no-cache"},
+            )
 
         @blueprint.route("/demo", methods=["GET"])
         async def demo(_: Request) -> HTTPResponse:

@@ -14,7 +14,7 @@ printf 'action_endpoint:\n  url: "http://127.0.0.1:%s/webhook"\n' "$actions_port
 export RASA_URL="http://127.0.0.1:$rasa_port"
 export LEADS_PUBLIC_URL="${LEADS_PUBLIC_URL:-http://localhost:$leads_port}"
 
-"$venv/bin/python" -m actions.leads_api --port "$leads_port" > logs/leads.log 2>&1 &
+"$venv/bin/python" -m leads serve --port "$leads_port" > logs/leads.log 2>&1 &
 leads_pid=$!
 "$venv/bin/rasa" run actions --actions actions --port "$actions_port" > logs/actions.log 2>&1 &
 actions_pid=$!

@@ -1,4 +1,5 @@
 """Shared test set-up: the repository root on the import path."""
+
 import sys
 from pathlib import Path
 

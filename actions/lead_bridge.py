@@ -1,0 +1,89 @@
+"""From a conversation to the lead pipeline: the lead record, its transcript, the hand-off.
+
+The action server's only door to ``leads``: storage work runs in a thread so
+that the conversation never waits on the database, and never fails because of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk import Tracker
+
+from actions.qualification import lead_record
+from leads import pipeline
+from leads.routing import Route
+from leads.storage.outbox import UNAVAILABLE
+
+logger = logging.getLogger(__name__)
+
+MAX_TRANSCRIPT = 400
+#: Rasa's input channel names, as the lead contract names channels.
+CHANNELS = {"socketio": "web", "slack": "slack", "botframework": "teams", "teams": "teams"}
+
+
+def channel_of(tracker: Tracker) -> str:
+    """The contract's channel name for the tracker's input channel."""
+    return CHANNELS.get((tracker.get_latest_input_channel() or "rest").lower(), "rest")
+
+
+def transcript(tracker: Tracker) -> List[Dict[str, Any]]:
+    """What the visitor and the bot said, in order."""
+    lines = []
+    for event in tracker.events:
+        kind = event.get("event")
+        if kind in ("user", "bot") and (event.get("text") or "").strip():
+            at = datetime.fromtimestamp(event.get("timestamp") or 0, tz=timezone.utc)
+            lines.append(
+                {
+                    "sender": "visitor" if kind == "user" else "bot",
+                    "text": event["text"][:4000],
+                    "at": at.isoformat().replace("+00:00", "Z"),
+                }
+            )
+    return lines[-MAX_TRANSCRIPT:]
+
+
+def has_substance(slots: Dict[str, Any]) -> bool:
+    """Whether the conversation has yielded anything a rep can use."""
+    keys = ("need", "contact_email", "contact_name", "company", "stakeholders", "authority", "referrals", "disqualify")
+    return any(slots.get(k) for k in keys)
+
+
+def record_for(tracker: Tracker, slots: Dict[str, Any], finished: bool) -> Dict[str, Any]:
+    """The lead record of this conversation, from the given slot values."""
+    record = lead_record(slots, tracker.sender_id, channel_of(tracker))
+    record["finished"] = finished
+    if slots.get("disqualify"):
+        record["disqualify"] = slots["disqualify"]
+    return record
+
+
+async def save_progress(tracker: Tracker, slots: Dict[str, Any], finished: bool = False) -> Optional[str]:
+    """Write the lead now; ``None`` when it waits in the outbox (it is not lost)."""
+    if not has_substance(slots):
+        return None
+    record = record_for(tracker, slots, finished)
+    referrals = slots.get("referrals") if slots.get("existing_customer") else None
+    try:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, pipeline.save, record, transcript(tracker), referrals)
+    except Exception:  # the visitor's conversation goes on whatever happens to storage
+        logger.exception("Could not record lead %s", tracker.sender_id)
+        return None
+
+
+async def hand_off(tracker: Tracker, force: bool = False, now: Optional[datetime] = None) -> Optional[Route]:
+    """Route a qualified lead (or any lead when ``force``) to a rep and notify them at once."""
+    try:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, pipeline.hand_off, tracker.sender_id, now, force)
+    except UNAVAILABLE:
+        logger.warning("Hand-off of %s postponed: database unavailable", tracker.sender_id)
+        return None
+    except Exception:
+        logger.exception("Hand-off of %s failed", tracker.sender_id)
+        return None

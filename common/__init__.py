@@ -1,0 +1,1 @@
+"""What more than one process needs: languages, settings, Slack signatures and payloads."""

@@ -1,0 +1,101 @@
+"""Every setting read from the environment, in one place.
+
+Values are read when asked for, not at import, so that a process (or a test)
+that changes its environment sees the change. Nothing else in ``actions``,
+``leads``, ``bot`` or ``common`` reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Mapping, Optional
+
+#: The repository: where ``config/``, ``var/`` and the model live.
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def environment() -> Mapping[str, str]:
+    """The process environment (for settings that are looked up by name, e.g. ``${VAR}`` in the reps file)."""
+    return os.environ
+
+
+def env(name: str, default: str = "") -> str:
+    """One variable, stripped; ``default`` when it is unset or blank."""
+    return os.environ.get(name, "").strip() or default
+
+
+# -- business configuration --------------------------------------------------
+def config_dir() -> Path:
+    """The business configuration (catalog, lexicon, reps, scoring): ``LEADS_CONFIG_DIR`` or ``config/``."""
+    return Path(env("LEADS_CONFIG_DIR") or ROOT / "config")
+
+
+def reps_file() -> Path:
+    """The sales reps: ``REPS_FILE`` or ``config/reps.yml``."""
+    return Path(env("REPS_FILE") or config_dir() / "reps.yml")
+
+
+# -- the lead database and its outbox ----------------------------------------
+def var_dir() -> Path:
+    """Where the running assistant keeps its files (database, outbox, tokens)."""
+    return ROOT / "var"
+
+
+def database_url() -> Optional[str]:
+    """``DATABASE_URL`` (``postgres://`` accepted for ``postgresql://``), or ``None`` for the SQLite default."""
+    url = env("DATABASE_URL")
+    return url.replace("postgres://", "postgresql://", 1) if url else None
+
+
+def sqlite_path() -> Path:
+    """The default SQLite database: ``LEADS_DB_PATH`` or ``var/leads.db``."""
+    return Path(env("LEADS_DB_PATH") or var_dir() / "leads.db")
+
+
+def outbox_dir() -> Path:
+    """Lead writes waiting for the database: ``LEADS_OUTBOX_DIR`` or ``var/outbox``."""
+    return Path(env("LEADS_OUTBOX_DIR") or var_dir() / "outbox")
+
+
+def retry_seconds() -> float:
+    """How often waiting writes, hand-offs and notifications are retried: ``LEADS_RETRY_SECONDS`` (30)."""
+    return float(env("LEADS_RETRY_SECONDS", "30"))
+
+
+# -- the leads server ---------------------------------------------------------
+def leads_api_token() -> str:
+    """``LEADS_API_TOKEN``; empty when a generated one is to be used."""
+    return env("LEADS_API_TOKEN")
+
+
+def leads_token_file() -> Path:
+    """Where the generated leads API token is kept: ``LEADS_TOKEN_FILE`` or ``var/leads_api_token``."""
+    return Path(env("LEADS_TOKEN_FILE") or var_dir() / "leads_api_token")
+
+
+def rasa_url() -> str:
+    """The Rasa server, as the leads server reaches it: ``RASA_URL`` (``http://localhost:5005``)."""
+    return env("RASA_URL", "http://localhost:5005").rstrip("/")
+
+
+def secret(name: str) -> str:
+    """A secret whose variable is named in configuration (e.g. the CRM webhook's ``secret_env``)."""
+    return env(name)
+
+
+# -- Slack ----------------------------------------------------------------------
+SLACK_DEFAULT_API_URL = "https://slack.com/api/"
+
+
+def slack_bot_token() -> str:
+    return env("SLACK_BOT_TOKEN")
+
+
+def slack_signing_secret() -> str:
+    return env("SLACK_SIGNING_SECRET")
+
+
+def slack_api_url() -> str:
+    """Slack's Web API: ``SLACK_API_URL`` (tests point it at a local Slack)."""
+    return env("SLACK_API_URL", SLACK_DEFAULT_API_URL)

@@ -1,0 +1,1 @@
+"""The lead pipeline: storage, scoring, routing, delivery, notifications, the leads server and CLI."""

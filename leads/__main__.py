@@ -1,0 +1,7 @@
+"""``python -m leads``: the leads server and command line."""
+
+import sys
+
+from leads.cli import main
+
+sys.exit(main())

@@ -1,0 +1,165 @@
+"""Hand-off: record who gets the lead, queue its notifications, deliver them until they arrive."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, List, Optional
+
+import requests
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from common import settings
+from leads import notify
+from leads.routing import Route
+from leads.storage.db import insert, session_scope
+from leads.storage.models import Attempt, Delivery, Handoff, Lead, utcnow
+from leads.storage.repository import lead_to_contract
+
+logger = logging.getLogger(__name__)
+
+TIMEOUT = (3, 10)
+MAX_BACKOFF = timedelta(hours=1)
+REP_TARGETS = ("slack", "teams")
+
+
+def last_assignments(session: Session) -> Dict[str, datetime]:
+    """When each rep last got a lead (for round robin)."""
+    rows = session.execute(select(Handoff.rep_id, func.max(Handoff.created_at)).group_by(Handoff.rep_id))
+    return {rep: at if at.tzinfo else at.replace(tzinfo=timezone.utc) for rep, at in rows if rep}
+
+
+def _targets(route: Route, config: Dict[str, Any]) -> List[tuple]:
+    owner = route.rep or config.get("team_queue") or {}
+    found = []
+    if (owner.get("slack") or {}).get("webhook_url"):
+        found.append(("slack", owner["slack"]["webhook_url"]))
+    if (owner.get("teams") or {}).get("webhook_url"):
+        found.append(("teams", owner["teams"]["webhook_url"]))
+    if (config.get("crm") or {}).get("webhook_url"):
+        found.append(("crm", config["crm"]["webhook_url"]))
+    return found
+
+
+def enqueue_handoff(session: Session, lead: Lead, route: Route, config: Dict[str, Any]) -> Handoff:
+    """Assign the lead (once) and queue one notification per configured target.
+
+    Safe when two processes hand off the same lead at once: the first insert
+    wins, and the other gets the existing hand-off without queueing anything.
+    """
+    inserted = session.execute(
+        insert(session, Handoff)
+        .values(
+            lead_id=lead.id,
+            rep_id=(route.rep or {}).get("id"),
+            rep_name=route.name,
+            status="queued" if route.queue else "pending",
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["lead_id"])
+    ).rowcount
+    handoff = session.execute(
+        select(Handoff).where(Handoff.lead_id == lead.id).execution_options(populate_existing=True)
+    ).scalar_one()
+    if not inserted:
+        return handoff
+    session.refresh(lead)
+    contract = lead_to_contract(lead)
+    base = (config.get("transcript_base_url") or "").rstrip("/")
+    transcript_url = f"{base}/reps/leads/{lead.id}" if base else None
+    for target, url in _targets(route, config):
+        headers = {"Content-Type": "application/json; charset=utf-8"}
+        if target == "slack":
+            body = json.dumps(notify.slack_message(contract, route.rep, transcript_url), ensure_ascii=False)
+        elif target == "teams":
+            body = json.dumps(notify.teams_card(contract, route.rep, transcript_url), ensure_ascii=False)
+        else:
+            raw = notify.crm_body(contract)
+            secret = settings.secret((config.get("crm") or {}).get("secret_env") or "CRM_WEBHOOK_SECRET")
+            if secret:
+                headers[notify.SIGNATURE_HEADER] = notify.sign(raw, secret)
+            body = raw.decode("utf-8")
+        session.add(Delivery(lead_id=lead.id, target=target, url=url, body=body, headers=headers))
+    session.flush()
+    return handoff
+
+
+def _send(delivery: Delivery) -> tuple:
+    try:
+        response = requests.post(
+            delivery.url, data=delivery.body.encode("utf-8"), headers=delivery.headers, timeout=TIMEOUT
+        )
+        ok = 200 <= response.status_code < 300
+        return ok, response.status_code, None if ok else response.text[:500]
+    except requests.RequestException as error:
+        return False, None, f"{type(error).__name__}: {error}"[:500]
+
+
+def deliver_pending(
+    url: Optional[str] = None, now: Optional[datetime] = None, lead_id: Optional[str] = None
+) -> Dict[str, int]:
+    """Try every due delivery once; failures stay queued with exponential backoff."""
+    now = now or utcnow()
+    with session_scope(url) as session:
+        query = select(Delivery.id).where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
+        if lead_id:
+            query = query.where(Delivery.lead_id == lead_id)
+        due = list(session.execute(query.order_by(Delivery.id)).scalars())
+    counts = {"delivered": 0, "failed": 0}
+    for delivery_id in due:
+        with session_scope(url) as session:
+            delivery = session.get(
+                Delivery, delivery_id, with_for_update=session.get_bind().dialect.name == "postgresql"
+            )
+            if delivery is None or delivery.status != "pending":
+                continue
+            ok, status_code, error = _send(delivery)
+            delivery.attempts += 1
+            delivery.last_status_code, delivery.last_error = status_code, error
+            session.add(Attempt(delivery_id=delivery.id, ok=ok, status_code=status_code, error=error, at=utcnow()))
+            if ok:
+                delivery.status, delivery.delivered_at = "delivered", utcnow()
+                handoff = session.execute(
+                    select(Handoff).where(Handoff.lead_id == delivery.lead_id)
+                ).scalar_one_or_none()
+                if handoff and delivery.target in REP_TARGETS and handoff.notified_at is None:
+                    handoff.notified_at = utcnow()
+                    if handoff.status in ("pending", "queued"):
+                        handoff.status = "notified"
+                counts["delivered"] += 1
+            else:
+                delivery.next_attempt_at = utcnow() + min(timedelta(seconds=5 * 2**delivery.attempts), MAX_BACKOFF)
+                counts["failed"] += 1
+                logger.warning(
+                    "Delivery %s to %s failed (%s); will retry", delivery.id, delivery.target, error or status_code
+                )
+    return counts
+
+
+def retry_now(url: Optional[str] = None) -> int:
+    """Make every pending delivery due now; returns how many."""
+    with session_scope(url) as session:
+        pending = list(session.execute(select(Delivery).where(Delivery.status == "pending")).scalars())
+        for delivery in pending:
+            delivery.next_attempt_at = utcnow()
+        return len(pending)
+
+
+def accept(session: Session, lead_id: str, by: str, passed: bool = False) -> Optional[Handoff]:
+    """A rep takes (or passes on) a lead."""
+    handoff = session.execute(select(Handoff).where(Handoff.lead_id == lead_id)).scalar_one_or_none()
+    if handoff is None:
+        lead = session.get(Lead, lead_id)
+        if lead is None:
+            return None
+        handoff = Handoff(lead_id=lead_id, status="pending")
+        session.add(handoff)
+    handoff.status = "passed" if passed else "accepted"
+    handoff.accepted_by = by[:200]
+    if not passed:
+        handoff.accepted_at = utcnow()
+        handoff.rep_name = handoff.rep_name or by[:200]
+    session.flush()
+    return handoff

@@ -1,0 +1,250 @@
+"""The leads server: a token-protected JSON API for CRMs and a rep page, no build step.
+
+    GET  /api/leads                 ?status=&since=&rep=&conversation_id=&limit=
+    GET  /api/leads/{id}
+    POST /api/leads/{id}/accept     {"rep": "Anna"}  (also /pass)
+    POST /api/leads/{id}/resume     hands the conversation back to the bot
+    GET  /reps, /reps/leads/{id}    the rep page (log in once with ?token=...)
+    POST /slack/interactivity       Slack's button clicks (signed by Slack, no token)
+
+Run with ``python -m leads serve --port 5077``; the token is
+``LEADS_API_TOKEN`` (when unset, one is generated and written to ``var/``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import secrets
+from typing import Any, Awaitable, Callable, Dict, Optional
+
+import aiohttp
+from aiohttp import web
+
+from common import settings
+from common.slack_payloads import interaction_payload
+from common.slack_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, check
+from leads import rep_page, slack_rep
+from leads.delivery import accept
+from leads.filters import parse_filters
+from leads.storage.db import migrate, session_scope
+from leads.storage.repository import get_lead, lead_to_contract, list_leads
+
+logger = logging.getLogger(__name__)
+
+COOKIE = "leads_token"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def api_token() -> str:
+    """``LEADS_API_TOKEN``, or a generated one kept in ``var/leads_api_token``."""
+    token = settings.leads_api_token()
+    if token:
+        return token
+    path = settings.leads_token_file()
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(24)
+    path.write_text(token)
+    path.chmod(0o600)
+    return token
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def _authorized(request: web.Request) -> bool:
+    token = request.app["token"]
+    header = request.headers.get("Authorization", "")
+    given = header[7:] if header.lower().startswith("bearer ") else request.cookies.get(COOKIE, "")
+    return bool(given) and hmac.compare_digest(given.encode(), token.encode())
+
+
+@web.middleware
+async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Token check, and clean JSON errors instead of tracebacks."""
+    if request.path == "/health":
+        return await handler(request)
+    if request.path.startswith("/reps") and request.query.get("token"):
+        if hmac.compare_digest(request.query["token"].encode(), request.app["token"].encode()):
+            response = web.HTTPFound(request.path)
+            response.set_cookie(COOKIE, request.app["token"], httponly=True, samesite="Strict")
+            raise response
+    if request.path != slack_rep.PATH and not _authorized(request):  # Slack signs instead
+        if request.path.startswith("/reps"):
+            return web.Response(
+                status=401,
+                content_type="text/html",
+                text="<p>Open this page with <code>?token=…</code> (the leads API token).</p>",
+            )
+        return _error(401, "A valid bearer token is required.")
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception:
+        logger.exception("Leads API error on %s", request.path)
+        return _error(500, "Internal error; it has been logged.")
+
+
+def _run(request: web.Request, work: Callable[..., Any], *args: Any) -> Awaitable[Any]:
+    return asyncio.get_running_loop().run_in_executor(None, work, request.app["db_url"], *args)
+
+
+def _list(url: Optional[str], filters: Dict[str, Any]) -> list:
+    with session_scope(url) as session:
+        return [lead_to_contract(lead) for lead in list_leads(session, **filters)]
+
+
+def _one(url: Optional[str], lead_id: str) -> Optional[Dict[str, Any]]:
+    with session_scope(url) as session:
+        lead = get_lead(session, lead_id)
+        return None if lead is None else {**lead_to_contract(lead), "transcript": list(lead.transcript or [])}
+
+
+def _accept(url: Optional[str], lead_id: str, rep: str, passed: bool) -> Optional[Dict[str, Any]]:
+    with session_scope(url) as session:
+        if accept(session, lead_id, rep, passed) is None:
+            return None
+        return lead_to_contract(get_lead(session, lead_id))
+
+
+async def leads_index(request: web.Request) -> web.Response:
+    try:
+        filters = parse_filters(request.query)
+    except ValueError as error:
+        return _error(400, str(error))
+    return web.json_response({"leads": await _run(request, _list, filters)})
+
+
+async def lead_detail(request: web.Request) -> web.Response:
+    lead = await _run(request, _one, request.match_info["lead_id"][:64])
+    if lead is None:
+        return _error(404, "No lead with this id.")
+    lead.pop("transcript", None)
+    return web.json_response(lead)
+
+
+async def _read_json(request: web.Request) -> Dict[str, Any]:
+    if request.content_length and request.content_length > 10_000:
+        raise ValueError("The body is too large.")
+    raw = await request.read()
+    if not raw:
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise ValueError("The body must be JSON.") from None
+    if not isinstance(body, dict):
+        raise ValueError("The body must be a JSON object.")
+    return body
+
+
+async def lead_accept(request: web.Request) -> web.Response:
+    try:
+        body = await _read_json(request)
+    except ValueError as error:
+        return _error(400, str(error))
+    rep = body.get("rep")
+    if not isinstance(rep, str) or not rep.strip():
+        return _error(400, "'rep' (the name of who takes the lead) is required.")
+    passed = request.path.endswith("/pass")
+    lead = await _run(request, _accept, request.match_info["lead_id"][:64], rep.strip(), passed)
+    return web.json_response(lead) if lead else _error(404, "No lead with this id.")
+
+
+async def lead_resume(request: web.Request) -> web.Response:
+    lead = await _run(request, _one, request.match_info["lead_id"][:64])
+    if lead is None:
+        return _error(404, "No lead with this id.")
+    url = f"{request.app['rasa_url']}/conversations/{lead['conversation_id']}/tracker/events"
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as client:
+            async with client.post(url, json={"event": "resume"}) as response:
+                if response.status >= 300:
+                    return _error(502, f"The assistant answered {response.status}.")
+    except aiohttp.ClientError as error:
+        return _error(502, f"The assistant is unreachable ({type(error).__name__}).")
+    return web.json_response({"resumed": lead["conversation_id"]})
+
+
+async def slack_interactivity(request: web.Request) -> web.Response:
+    """A rep's Accept/Pass click is recorded; a visitor's click goes on to the assistant."""
+    secret = settings.slack_signing_secret()
+    if not secret:
+        return _error(503, "Slack is not configured here: set SLACK_SIGNING_SECRET.")
+    body = await request.read()
+    refusal = check(secret, request.headers.get(TIMESTAMP_HEADER), request.headers.get(SIGNATURE_HEADER), body)
+    if refusal:
+        logger.warning("Refused a Slack request: %s", refusal[1])
+        return _error(*refusal)
+    try:
+        payload = interaction_payload(body)
+        choice = slack_rep.decision(payload)
+    except ValueError as error:
+        return _error(400, str(error))
+    if choice is None:
+        status, answer = await slack_rep.forward_to_assistant(request.app["rasa_url"], body, request.headers)
+        return web.json_response(answer, status=status)
+    lead = await _run(request, _accept, choice.lead_id, choice.by, choice.passed)
+    message = slack_rep.outcome_message(choice, lead is not None)
+    if not choice.response_url:
+        return web.json_response(message)
+    task = asyncio.create_task(slack_rep.respond(choice.response_url, message))  # Slack wants a fast 200
+    request.app["slack_tasks"].add(task)
+    task.add_done_callback(request.app["slack_tasks"].discard)
+    return web.Response(status=200)
+
+
+async def reps_index(request: web.Request) -> web.Response:
+    try:
+        filters = parse_filters(request.query)
+    except ValueError as error:
+        return _html(rep_page.message("Leads", str(error)))
+    return _html(rep_page.index(await _run(request, _list, filters)))
+
+
+async def reps_lead(request: web.Request) -> web.Response:
+    lead = await _run(request, _one, request.match_info["lead_id"][:64])
+    if lead is None:
+        return _html(rep_page.message("Not found", "No lead with this id."))
+    return _html(rep_page.lead_page(lead))
+
+
+def _html(text: str) -> web.Response:
+    return web.Response(content_type="text/html", text=text)
+
+
+async def health(_: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+def create_app(
+    db_url: Optional[str] = None, token: Optional[str] = None, rasa_url: Optional[str] = None
+) -> web.Application:
+    """The leads server's application."""
+    app = web.Application(middlewares=[guard], client_max_size=64 * 1024)
+    app["db_url"], app["token"] = db_url, token or api_token()
+    app["rasa_url"] = (rasa_url or settings.rasa_url()).rstrip("/")
+    app.router.add_get("/health", health)
+    app.router.add_get("/api/leads", leads_index)
+    app.router.add_get("/api/leads/{lead_id}", lead_detail)
+    app.router.add_post("/api/leads/{lead_id}/accept", lead_accept)
+    app.router.add_post("/api/leads/{lead_id}/pass", lead_accept)
+    app.router.add_post("/api/leads/{lead_id}/resume", lead_resume)
+    app.router.add_get("/reps", reps_index)
+    app.router.add_get("/reps/leads/{lead_id}", reps_lead)
+    app.router.add_post(slack_rep.PATH, slack_interactivity)
+    app["slack_tasks"] = set()
+    return app
+
+
+def serve(host: str = "127.0.0.1", port: int = 5077) -> None:
+    """Run the leads server until interrupted (the schema is migrated first)."""
+    logging.basicConfig(level=logging.INFO)
+    migrate()
+    web.run_app(create_app(), host=host, port=port, print=None)

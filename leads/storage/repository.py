@@ -1,0 +1,237 @@
+"""Reading and writing leads in the shape of the contract (QUALIFICATION.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Dict, Iterable, List, Optional
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from leads.scoring import score
+from leads.storage.db import insert
+from leads.storage.models import Handoff, Lead, Referral, Stakeholder, new_id, utcnow
+
+CHANNELS = ("web", "slack", "teams", "rest")
+
+
+def _iso(moment: Optional[datetime]) -> Optional[str]:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _text(value: Any, limit: int) -> Optional[str]:
+    if value is None or value == "":
+        return None
+    return str(value).replace("\x00", "")[:limit]
+
+
+def _amount(value: Any) -> Optional[int]:
+    """A budget amount the database can hold (a whole number below 2^31), else ``None``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return int(round(value)) if 0 <= value < 2**31 else None
+
+
+def _clean_json(value: Any) -> Any:
+    """JSON without NUL characters (PostgreSQL refuses them in text)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_clean_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _clean_json(v) for k, v in value.items()}
+    return value
+
+
+def _row(record: Dict[str, Any], transcript: Optional[List[Dict[str, Any]]]) -> Dict[str, Any]:
+    contact = record.get("contact") or {}
+    need = record.get("need") or {}
+    interest = record.get("interest") or {}
+    budget = record.get("budget") if isinstance(record.get("budget"), dict) else {}
+    points, status, reasons, risks = score(record)
+    channel = record.get("channel") if record.get("channel") in CHANNELS else "rest"
+    row = {
+        "conversation_id": str(record["conversation_id"])[:128],
+        "channel": channel,
+        "language": record.get("language") if record.get("language") in ("en", "fr", "pl") else "en",
+        "contact_name": _text(contact.get("name"), 200),
+        "contact_email": _text(contact.get("email"), 320),
+        "contact_phone": _text(contact.get("phone"), 64),
+        "company": _text(contact.get("company"), 200),
+        "job_title": _text(contact.get("job_title"), 200),
+        "need_summary": _text(need.get("summary"), 4000),
+        "need_category": _text(need.get("category"), 64),
+        "interest_level": _text(interest.get("level"), 16),
+        "interest_signals": _clean_json(list(interest.get("signals") or [])),
+        "authority": record.get("authority") or "unknown",
+        "benefits": list(record.get("benefits") or []),
+        "current_vendor": _text(record.get("current_vendor"), 200),
+        "timeline": _text(record.get("timeline"), 200),
+        "budget_amount": _amount(budget.get("amount")),
+        "budget_currency": _text(budget.get("currency"), 3),
+        "consent": bool(record.get("consent")),
+        "confirmed": bool(record.get("confirmed")),
+        "finished": bool(record.get("finished", True)),
+        "disqualify": _text(record.get("disqualify"), 32),
+        "score": points,
+        "status": status,
+        "reasons": reasons,
+        "risks": risks,
+        "updated_at": utcnow(),
+    }
+    if transcript is not None:
+        row["transcript"] = _clean_json(list(transcript))
+    return row
+
+
+def save_lead(
+    session: Session,
+    record: Dict[str, Any],
+    transcript: Optional[List[Dict[str, Any]]] = None,
+    referred_by: Optional[str] = None,
+) -> Lead:
+    """Insert or update the lead of ``record['conversation_id']``: one lead per conversation."""
+    row = _row(record, transcript)
+    if referred_by:
+        row["referred_by"] = referred_by
+    values = {**row, "id": new_id(), "created_at": utcnow(), "transcript": row.get("transcript", [])}
+    statement = insert(session, Lead).values(**values)
+    statement = statement.on_conflict_do_update(index_elements=["conversation_id"], set_=row)
+    session.execute(statement)
+    lead = session.execute(
+        select(Lead).where(Lead.conversation_id == row["conversation_id"]).execution_options(populate_existing=True)
+    ).scalar_one()
+    session.execute(delete(Stakeholder).where(Stakeholder.lead_id == lead.id))
+    for position, person in enumerate(record.get("stakeholders") or []):
+        session.add(
+            Stakeholder(
+                lead_id=lead.id,
+                position=position,
+                name=_text(person.get("name"), 200),
+                role=_text(person.get("role"), 200),
+                stance=person.get("stance") or "unknown",
+                concern=_text(person.get("concern"), 2000),
+            )
+        )
+    session.flush()
+    session.refresh(lead)
+    return lead
+
+
+def lead_to_contract(lead: Lead) -> Dict[str, Any]:
+    """The lead as the contract's JSON."""
+    handoff = lead.handoff
+    return {
+        "id": lead.id,
+        "conversation_id": lead.conversation_id,
+        "channel": lead.channel,
+        "language": lead.language,
+        "contact": {
+            "name": lead.contact_name,
+            "email": lead.contact_email,
+            "phone": lead.contact_phone,
+            "company": lead.company,
+            "job_title": lead.job_title,
+        },
+        "need": {"summary": lead.need_summary, "category": lead.need_category},
+        "interest": {"level": lead.interest_level, "signals": list(lead.interest_signals or [])},
+        "authority": lead.authority,
+        "stakeholders": [
+            {"name": s.name, "role": s.role, "stance": s.stance, "concern": s.concern} for s in lead.stakeholders
+        ],
+        "benefits": list(lead.benefits or []),
+        "current_vendor": lead.current_vendor,
+        "timeline": lead.timeline,
+        "budget": (
+            {"amount": lead.budget_amount, "currency": lead.budget_currency} if lead.budget_amount is not None else None
+        ),
+        "referred_by": lead.referred_by,
+        "consent": lead.consent,
+        "score": lead.score,
+        "status": lead.status,
+        "reasons": list(lead.reasons or []),
+        "risks": list(lead.risks or []),
+        "handoff": (
+            {
+                "rep": handoff.rep_name,
+                "status": handoff.status,
+                "notified_at": _iso(handoff.notified_at),
+                "accepted_at": _iso(handoff.accepted_at),
+            }
+            if handoff
+            else None
+        ),
+        "created_at": _iso(lead.created_at),
+        "updated_at": _iso(lead.updated_at),
+    }
+
+
+def _query():
+    return select(Lead).options(selectinload(Lead.stakeholders), selectinload(Lead.handoff))
+
+
+def get_lead(session: Session, lead_id: str) -> Optional[Lead]:
+    """One lead by id."""
+    return session.execute(_query().where(Lead.id == lead_id)).scalar_one_or_none()
+
+
+def find_by_conversation(session: Session, conversation_id: str) -> Optional[Lead]:
+    """The lead of one conversation."""
+    return session.execute(_query().where(Lead.conversation_id == conversation_id)).scalar_one_or_none()
+
+
+def list_leads(
+    session: Session,
+    status: Optional[str] = None,
+    since: Optional[datetime] = None,
+    rep: Optional[str] = None,
+    conversation_id: Optional[str] = None,
+    limit: int = 100,
+) -> List[Lead]:
+    """Leads, newest first, filtered."""
+    query = _query().order_by(Lead.updated_at.desc()).limit(max(1, min(limit, 1000)))
+    if status:
+        query = query.where(Lead.status == status)
+    if since:
+        query = query.where(Lead.updated_at >= since)
+    if conversation_id:
+        query = query.where(Lead.conversation_id == conversation_id)
+    if rep:
+        query = query.join(Handoff).where((Handoff.rep_id == rep) | (Handoff.rep_name == rep))
+    return list(session.execute(query).scalars())
+
+
+def save_referrals(session: Session, lead_id: str, referrals: Iterable[Dict[str, Any]]) -> int:
+    """Record the people an existing customer referred (replacing earlier ones of this lead)."""
+    session.execute(delete(Referral).where(Referral.lead_id == lead_id))
+    count = 0
+    for person in referrals:
+        session.add(
+            Referral(
+                lead_id=lead_id,
+                name=_text(person.get("name"), 200),
+                email=_text(person.get("email"), 320),
+                company=_text(person.get("company"), 200),
+                note=_text(person.get("note") or person.get("role"), 2000),
+            )
+        )
+        count += 1
+    session.flush()
+    return count
+
+
+def erase_person(session: Session, email: str) -> int:
+    """Erase every lead and referral about the person with ``email``; returns how many rows went."""
+    email = email.strip().lower()
+    doomed = list(session.execute(select(Lead).where(func.lower(Lead.contact_email) == email)).scalars())
+    for lead in doomed:
+        session.delete(lead)
+    referrals = list(session.execute(select(Referral).where(func.lower(Referral.email) == email)).scalars())
+    for referral in referrals:
+        session.delete(referral)
+    session.flush()
+    return len(doomed) + len(referrals)

@@ -1,0 +1,150 @@
+"""The real servers, for tests: free loopback ports, HTTP calls, start-up and shut-down.
+
+Every test package that talks to running servers (end-to-end, browser, Slack,
+Teams) starts them with :func:`running`, which waits until each answers,
+stops them afterwards, keeps their logs in ``tests/artifacts/`` and fails the
+run when a server logged a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL = ROOT / "models" / "lead-assistant.tar.gz"
+BIN = Path(sys.executable).parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+START_TIMEOUT = 240
+
+#: A server's readiness check: the URL to GET, and what its JSON body must satisfy.
+Check = Tuple[str, Callable[[Any], bool]]
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on, on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def http(method: str, url: str, body: Any = None, raw: Optional[bytes] = None, timeout: float = 60) -> tuple:
+    """``(status, JSON body or text)`` of one request; HTTP errors are returned, not raised."""
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
+            return resp.status, json.loads(resp.read() or b"null")
+    except urllib.error.HTTPError as error:
+        payload = error.read()
+        try:
+            return error.code, json.loads(payload)
+        except ValueError:
+            return error.code, payload.decode(errors="replace")
+
+
+def action_server(port: int) -> List[str]:
+    """The command that starts the action server."""
+    return [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)]
+
+
+def leads_server(port: int) -> List[str]:
+    """The command that starts the leads server (API, rep page, Slack buttons)."""
+    return [str(BIN / "python"), "-m", "leads", "serve", "--port", str(port)]
+
+
+def rasa_server(port: int, endpoints: Path, credentials: Path) -> List[str]:
+    """The command that starts the Rasa server on loopback with the trained model."""
+    return [
+        str(BIN / "rasa"),
+        "run",
+        "--model",
+        str(MODEL),
+        "--enable-api",
+        "--port",
+        str(port),
+        "--interface",
+        "127.0.0.1",
+        "--endpoints",
+        str(endpoints),
+        "--credentials",
+        str(credentials),
+    ]
+
+
+def endpoints_file(folder: Path, actions_port: int) -> Path:
+    """An endpoints file pointing the Rasa server at the action server."""
+    path = folder / "endpoints.yml"
+    path.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
+    return path
+
+
+def health(port: int) -> Check:
+    """Ready when ``/health`` answers."""
+    return f"http://127.0.0.1:{port}/health", lambda body: True
+
+
+def rasa_status(port: int) -> Check:
+    """Ready when the Rasa server has loaded its model."""
+    return f"http://127.0.0.1:{port}/status", lambda body: bool(body and body.get("model_file"))
+
+
+def wait_ready(url: str, process: subprocess.Popen, log: Path, ready: Callable[[Any], bool]) -> None:
+    """Wait until ``url`` answers 200 with a body ``ready`` accepts; fail if the server exits or never does."""
+    deadline = time.time() + START_TIMEOUT
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log.read_text()[-3000:]}")
+        try:
+            status, body = http("GET", url, timeout=5)
+            if status == 200 and ready(body):
+                return
+        except (urllib.error.URLError, ConnectionError, OSError, ValueError):
+            pass
+        time.sleep(1)
+    raise RuntimeError(f"server did not start in {START_TIMEOUT}s:\n{log.read_text()[-3000:]}")
+
+
+@contextmanager
+def running(
+    commands: Dict[str, List[str]], checks: Dict[str, Check], env: Dict[str, str], folder: Path, prefix: str
+) -> Iterator[Dict[str, subprocess.Popen]]:
+    """Start the servers, wait until each check passes (in order), and stop them afterwards.
+
+    Logs go to ``folder/<prefix>-<name>.log`` and are copied to ``tests/artifacts/``;
+    a traceback in any of them fails the run.
+    """
+    if not MODEL.exists():
+        raise RuntimeError(f"no trained model at {MODEL}: run 'make train' first")
+    logs = {name: folder / f"{prefix}-{name}.log" for name in commands}
+    processes = {
+        name: subprocess.Popen(command, cwd=ROOT, env=env, stdout=logs[name].open("w"), stderr=subprocess.STDOUT)
+        for name, command in commands.items()
+    }
+    try:
+        for name, (url, ready) in checks.items():
+            wait_ready(url, processes[name], logs[name], ready)
+        yield processes
+    finally:
+        for process in processes.values():
+            process.terminate()
+        for process in processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        ARTIFACTS.mkdir(exist_ok=True)
+        for log in logs.values():
+            (ARTIFACTS / log.name).write_text(log.read_text())
+        for name, log in logs.items():
+            assert "Traceback" not in log.read_text(), (
+                f"the {name} server logged a traceback; see tests/artifacts/{log.name}"
+            )

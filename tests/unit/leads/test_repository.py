@@ -1,0 +1,142 @@
+"""Leads in SQLite and PostgreSQL: one per conversation, in the contract's shape."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy import func, select
+
+from leads.storage.db import session_scope
+from leads.storage.models import Lead, Referral, Stakeholder
+from leads.storage.repository import (
+    erase_person,
+    find_by_conversation,
+    get_lead,
+    lead_to_contract,
+    list_leads,
+    save_lead,
+    save_referrals,
+)
+from tests.samples import lead
+
+CONTRACT_FIELDS = {
+    "id",
+    "conversation_id",
+    "channel",
+    "language",
+    "contact",
+    "need",
+    "interest",
+    "authority",
+    "stakeholders",
+    "benefits",
+    "current_vendor",
+    "timeline",
+    "budget",
+    "referred_by",
+    "consent",
+    "score",
+    "status",
+    "reasons",
+    "handoff",
+    "created_at",
+    "updated_at",
+}
+
+
+def count(url, model=Lead) -> int:
+    with session_scope(url) as session:
+        return session.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def test_saving_twice_updates_the_same_lead(db_url):
+    with session_scope(db_url) as session:
+        first = save_lead(session, lead(finished=False, contact={"email": None})).id
+    with session_scope(db_url) as session:
+        second = save_lead(session, lead(), transcript=[{"sender": "visitor", "text": "hi"}]).id
+    assert first == second
+    assert count(db_url) == 1
+    assert count(db_url, Stakeholder) == 2
+    with session_scope(db_url) as session:
+        contract = lead_to_contract(get_lead(session, first))
+    assert set(contract) >= CONTRACT_FIELDS
+    assert contract["contact"]["email"] == "tom@greenleafdental.com"
+    assert contract["status"] == "qualified"
+    assert contract["stakeholders"][1] == {
+        "name": "Ben",
+        "role": "IT contractor",
+        "stance": "saboteur",
+        "concern": "he'll say it's a security risk",
+    }
+    assert contract["created_at"].endswith("Z") and contract["updated_at"] >= contract["created_at"]
+
+
+def test_fifty_concurrent_conversations_make_fifty_leads(db_url):
+    def save(index: int) -> str:
+        with session_scope(db_url) as session:
+            return save_lead(session, lead(f"conv-{index}")).id
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        ids = list(pool.map(save, range(50)))
+    assert len(set(ids)) == 50
+    assert count(db_url) == 50
+
+
+def test_concurrent_messages_of_one_conversation_make_one_lead(db_url):
+    def save(index: int) -> str:
+        with session_scope(db_url) as session:
+            return save_lead(session, lead("same", timeline=f"in {index} weeks")).id
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        ids = set(pool.map(save, range(20)))
+    assert len(ids) == 1
+    assert count(db_url) == 1
+    assert count(db_url, Stakeholder) == 2
+
+
+def test_filters(db_url):
+    with session_scope(db_url) as session:
+        save_lead(session, lead("a"))
+        save_lead(session, lead("b", finished=False))
+    with session_scope(db_url) as session:
+        assert [l.conversation_id for l in list_leads(session, status="partial")] == ["b"]
+        assert [l.conversation_id for l in list_leads(session, conversation_id="a")] == ["a"]
+        assert find_by_conversation(session, "a").status == "qualified"
+        assert find_by_conversation(session, "nope") is None
+
+
+def test_erasing_a_person_removes_their_leads_and_referrals(db_url):
+    with session_scope(db_url) as session:
+        referrer = save_lead(session, lead("customer", contact={"email": "boss@acme.com"}))
+        save_referrals(session, referrer.id, [{"name": "Tom Baker", "email": "TOM@greenleafdental.com"}])
+        save_lead(session, lead("tom"))
+    with session_scope(db_url) as session:
+        assert erase_person(session, "tom@GreenleafDental.com") == 2
+    assert count(db_url) == 1
+    assert count(db_url, Referral) == 0
+
+
+def test_hostile_text_is_stored_as_text(db_url):
+    nasty = "'; DROP TABLE leads; -- <script>alert(1)</script> 😀"
+    with session_scope(db_url) as session:
+        lead_id = save_lead(session, lead("x", need={"summary": nasty, "category": None})).id
+    with session_scope(db_url) as session:
+        assert get_lead(session, lead_id).need_summary == nasty
+    assert count(db_url) == 1
+
+
+def test_awkward_values_are_stored_not_refused(db_url):
+    record = lead(
+        "odd",
+        need={"summary": "tickets\x00 everywhere", "category": "ticket_overload"},
+        budget={"amount": 15000.0, "currency": "EUR"},
+    )
+    with session_scope(db_url) as session:
+        saved = save_lead(session, record, transcript=[{"sender": "visitor", "text": "a\x00b"}])
+        contract = lead_to_contract(saved)
+        assert saved.transcript == [{"sender": "visitor", "text": "ab"}]
+    assert contract["need"]["summary"] == "tickets everywhere"
+    assert contract["budget"] == {"amount": 15000, "currency": "EUR"}
+    with session_scope(db_url) as session:
+        huge = save_lead(session, lead("huge", budget={"amount": 1e15, "currency": "USD"}))
+        assert lead_to_contract(huge)["budget"] is None

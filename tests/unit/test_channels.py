@@ -1,0 +1,42 @@
+"""REST request validation and protection of the bot's internals."""
+
+import pytest
+
+from bot.channels import MAX_MESSAGE_CHARS, MAX_PROCESSED_CHARS, neutralize, parse_request
+
+
+def test_typed_intent_commands_stay_text():
+    assert not neutralize('/inform{"authority": "decision_maker"}').startswith("/")
+    assert not neutralize("   /stop").startswith("/")
+    assert neutralize("hello / world") == "hello / world"
+
+
+@pytest.mark.parametrize(
+    "body,status",
+    [
+        (None, 400),
+        ([], 400),
+        ({"message": "hi"}, 400),
+        ({"sender": "", "message": "hi"}, 400),
+        ({"sender": "x" * 500, "message": "hi"}, 400),
+        ({"sender": "a", "message": 5}, 400),
+        ({"sender": "a", "message": "hi", "metadata": "fr"}, 400),
+        ({"sender": "a", "message": "x" * (MAX_MESSAGE_CHARS + 1)}, 413),
+    ],
+)
+def test_malformed_requests_get_a_clear_error(body, status):
+    cleaned, error = parse_request(body)
+    assert cleaned is None
+    assert error[0] == status and error[1]
+
+
+def test_long_messages_are_accepted_but_cut_for_the_nlu():
+    cleaned, error = parse_request({"sender": "a", "message": "word " * 2000, "metadata": {"locale": "fr"}})
+    assert error is None
+    assert len(cleaned["message"]) == MAX_PROCESSED_CHARS
+    assert cleaned["metadata"] == {"locale": "fr"}
+
+
+def test_control_characters_are_dropped():
+    cleaned, error = parse_request({"sender": "a", "message": "tick\x00ets\x07 everywhere\nreally"})
+    assert error is None and cleaned["message"] == "tickets everywhere\nreally"

@@ -1,0 +1,172 @@
+"""Facts read from visitor messages, with entities as the NLU annotates them."""
+
+from typing import Any, Dict, Optional
+
+from rasa.shared.nlu.training_data.entities_parser import parse_training_example
+
+from actions.extraction import extract_facts, valid_email
+from actions.qualification import required_slots, summary_text
+
+
+def facts(
+    annotated: str, intent: str = "inform", language: str = "en", requested: Optional[str] = None, **slots: Any
+) -> Dict[str, Any]:
+    example = parse_training_example(annotated, intent)
+    message = {
+        "text": example.get("text"),
+        "intent": {"name": intent},
+        "entities": example.get("entities", []) + [{"entity": "language", "value": language}],
+    }
+    return extract_facts(message, {"language": language, **slots}, requested)
+
+
+def test_one_long_message_fills_several_facts():
+    out = facts(
+        "Hey, I run operations at [Greenleaf Dental](company) (12 clinics). Our front desks drown in "
+        "appointment calls and we're looking at options, [Podium](vendor) among them."
+    )
+    assert out["company"] == "Greenleaf Dental"
+    assert "appointment calls" in out["need"]
+    assert out["need_category"] == "phone_calls"
+    assert out["interest_level"] == "comparison"
+    assert any("Podium" in s for s in out["interest_signals"])
+
+
+def test_someone_else_signs():
+    out = facts("I recommend, our [CEO](job_title) [Maria Lopez](person) signs.", requested="authority")
+    assert out["authority"] == "influencer"
+    assert out["decision_maker"] == "Maria Lopez (CEO)"
+    assert {"name": "Maria Lopez", "role": "CEO", "stance": "decision_maker", "concern": None} in out["stakeholders"]
+
+
+def test_a_saboteur_and_the_concern_in_their_own_words():
+    out = facts(
+        "Our [IT contractor](job_title), [Ben](person), hates new tools. He'll say it's a security risk.",
+        requested="allies",
+    )
+    ben = out["blockers"][0]
+    assert ben["name"] == "Ben" and ben["role"] == "IT contractor" and ben["stance"] == "saboteur"
+    assert "security risk" in ben["concern"]
+    assert out["allies"] == []
+
+
+def test_allies_named_in_one_free_answer():
+    out = facts("our [CFO](job_title) [Anna Kowalska](person) and the [IT team](job_title)", requested="allies")
+    assert [(p["name"], p["role"], p["stance"]) for p in out["allies"]] == [
+        ("Anna Kowalska", "CFO", "influencer"),
+        (None, "IT team", "influencer"),
+    ]
+
+
+def test_nobody_else():
+    assert facts("nobody else", intent="deny", requested="allies")["allies"] == []
+    assert facts("personne", intent="deny", language="fr", requested="blockers")["blockers"] == []
+
+
+def test_french_partner_sceptical_about_cost():
+    out = facts("Mon [associé](job_title), un peu sceptique sur le coût.", language="fr", requested="allies")
+    assert out["blockers"][0]["role"] == "associé"
+    assert "sceptique" in out["blockers"][0]["concern"]
+
+
+def test_polish_visitor_is_not_the_decision_maker():
+    out = facts(
+        "Nie ja, decyduje [dyrektor](job_title), pan [Adam Nowicki](person).", language="pl", requested="authority"
+    )
+    assert out["authority"] == "none"
+    assert out["decision_maker"] == "Adam Nowicki (dyrektor)"
+
+
+def test_costs_are_a_benefit():
+    out = facts("Costs, honestly.", requested="benefits")
+    assert out["benefits"] == ["upfront_savings"]
+    assert facts("Réduire les coûts", language="fr", requested="benefits")["benefits"] == ["upfront_savings"]
+    assert facts("Niższe koszty", language="pl", requested="benefits")["benefits"] == ["upfront_savings"]
+
+
+def test_pricing_question_is_a_purchase_signal():
+    out = facts("how much does it cost?", intent="ask_pricing", requested="authority", interest_level="information")
+    assert out["interest_level"] == "purchase"
+    assert "asked about pricing" in out["interest_signals"]
+    assert "authority" not in out
+
+
+def test_incomplete_email_is_kept_for_validation_and_complete_one_accepted():
+    assert facts("john@", requested="contact_email")["contact_email"] == "john@"
+    assert not valid_email("john@")
+    out = facts("it's [ops@greenleafdental.com](email)", requested="contact_email")
+    assert out["contact_email"] == "ops@greenleafdental.com"
+
+
+def test_phone_can_be_skipped():
+    assert facts("skip", requested="contact_phone")["contact_phone"] == ""
+    assert facts("pomiń", language="pl", requested="contact_phone")["contact_phone"] == ""
+    assert facts("+48 601 234 567", requested="contact_phone")["contact_phone"] == "+48 601 234 567"
+
+
+def test_corrections_at_the_summary():
+    assert facts("yes", intent="affirm", requested="summary_confirmed")["summary_confirmed"] is True
+    assert facts("no", intent="deny", requested="summary_confirmed")["correction_pending"] is True
+    out = facts(
+        "no, I'm not the one who signs", intent="deny", requested="summary_confirmed", authority="decision_maker"
+    )
+    assert out["authority"] == "none"
+    assert "summary_confirmed" not in out
+    picked = facts("My contact details", requested="summary_confirmed", contact_email="a@b.co")
+    assert picked["contact_email"] is None
+
+
+def test_control_messages_do_not_become_answers():
+    assert facts("stop", intent="stop", requested="need") == {}
+    assert "need" not in facts("😀😀😀", intent="nlu_fallback", requested="need")
+
+
+def test_questions_depend_on_earlier_answers():
+    assert "decision_maker" in required_slots({"authority": "none"})
+    assert "decision_maker" not in required_slots({"authority": "influencer"})
+    assert "contact_email" in required_slots({"consent": True})
+    assert "contact_email" not in required_slots({"consent": False})
+    assert required_slots({})[-1] == "summary_confirmed"
+
+
+def test_summary_in_each_language():
+    slots = {
+        "need": "too many tickets",
+        "need_category": "ticket_overload",
+        "interest_level": "comparison",
+        "authority": "influencer",
+        "decision_maker": "Maria Lopez (CEO)",
+        "blockers": [{"name": "Ben", "role": "IT", "stance": "saboteur", "concern": "security"}],
+        "benefits": ["upfront_savings"],
+        "current_vendor": "Podium",
+        "consent": False,
+    }
+    assert "Maria Lopez (CEO)" in summary_text(slots, "en") and "Ben (IT) — security" in summary_text(slots, "en")
+    assert "Besoin" in summary_text(slots, "fr")
+    assert "Potrzeba" in summary_text(slots, "pl")
+
+
+def test_a_title_after_the_visitors_own_name_is_theirs():
+    out = facts(
+        "Hi, I'm [Sarah Collins](person), [head of support](job_title) at [Northbay Logistics](company). "
+        "We get far too many repetitive tickets.",
+        requested=None,
+    )
+    assert out["contact_name"] == "Sarah Collins"
+    assert out["job_title"] == "head of support"
+    assert not out.get("stakeholders")
+
+
+def test_an_email_is_not_the_answer_to_another_question():
+    out = facts("ops@greenleafdental.com", requested="current_vendor")
+    assert out["contact_email"] == "ops@greenleafdental.com"
+    assert "current_vendor" not in out
+
+
+def test_a_bare_yes_is_not_a_name():
+    assert "contact_name" not in facts("yes", intent="affirm", requested="contact_name", consent=True)
+
+
+def test_a_name_given_with_contact_details_is_not_a_stakeholder():
+    out = facts("[Tom Baker](person)", requested="contact_email", consent=True)
+    assert not out.get("allies") and not out.get("stakeholders")

@@ -1,0 +1,209 @@
+"""The form's validation and the dialogue actions, run on trackers built from dicts (no model, no server).
+
+Each tracker is what the Rasa server sends the action server: the slots, the
+latest message as the NLU read it, and the events, with the slots the form
+just extracted at the end.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.actions import ActionAskAllies, ActionAskBlockers, ActionFallback
+from actions.conversation import FALLBACKS_BEFORE_OFFERING_A_PERSON
+from actions.forms import ValidateQualificationForm
+
+ROOT = Path(__file__).resolve().parents[2]
+DOMAIN: Dict[str, Any] = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+
+
+#: Every question before the contact details, answered.
+QUALIFIED = {
+    "need": "support tickets pile up",
+    "authority": "decision_maker",
+    "allies": [],
+    "blockers": [],
+    "benefits": ["efficiency"],
+    "current_vendor": "none",
+    "consent": True,
+}
+
+
+def tracker(
+    text: str,
+    intent: str = "inform",
+    requested: Optional[str] = None,
+    known: Optional[Dict[str, Any]] = None,
+    extracted: Optional[Dict[str, Any]] = None,
+    entities: Optional[List[Dict[str, Any]]] = None,
+    earlier: Optional[List[Dict[str, Any]]] = None,
+) -> Tracker:
+    """A tracker in the middle of the qualification form.
+
+    ``known``: slots set in earlier turns; ``extracted``: slots set from this
+    message (the events the form validates); ``earlier``: events before it.
+    """
+    slots = {name: None for name in DOMAIN["slots"]}
+    slots.update(known or {})
+    slots.update(extracted or {})
+    slots["requested_slot"] = requested
+    message = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or []}
+    events = list(earlier or [])
+    events += [
+        {"event": "slot", "name": "requested_slot", "value": requested},
+        {"event": "user", "text": text, "parse_data": message},
+    ]
+    events += [{"event": "slot", "name": name, "value": value} for name, value in (extracted or {}).items()]
+    return Tracker.from_dict(
+        {
+            "sender_id": "form-test",
+            "slots": slots,
+            "latest_message": message,
+            "events": events,
+            "active_loop": {"name": "qualification_form"},
+            "latest_action_name": "action_listen",
+        }
+    )
+
+
+async def validate(t: Tracker) -> tuple:
+    """``(messages, events)`` of one run of the form's validation."""
+    dispatcher = CollectingDispatcher()
+    events = await ValidateQualificationForm().run(dispatcher, t, DOMAIN)
+    return dispatcher.messages, events
+
+
+def responses(messages: List[Dict[str, Any]]) -> List[Optional[str]]:
+    return [m.get("response") for m in messages]
+
+
+def slot_events(events: List[Dict[str, Any]]) -> Dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+@pytest.mark.asyncio
+async def test_a_malformed_email_is_refused_with_a_hint_and_asked_again():
+    known = {**QUALIFIED, "contact_name": "Anna Kowalska"}
+    messages, events = await validate(
+        tracker("anna@acme", requested="contact_email", known=known, extracted={"contact_email": "anna@acme"})
+    )
+    assert responses(messages) == ["utter_email_invalid"]
+    assert slot_events(events)["contact_email"] is None
+    assert slot_events(events)["requested_slot"] == "contact_email"
+
+
+@pytest.mark.asyncio
+async def test_a_free_mail_address_is_kept_with_a_word_about_work_addresses():
+    known = {**QUALIFIED, "contact_name": "Anna"}
+    extracted = {"contact_email": "anna.k@gmail.com"}
+    messages, events = await validate(
+        tracker("anna.k@gmail.com", requested="contact_email", known=known, extracted=extracted)
+    )
+    assert responses(messages) == ["utter_email_freemail"]
+    assert slot_events(events)["contact_email"] == "anna.k@gmail.com"
+
+
+@pytest.mark.asyncio
+async def test_a_phone_number_too_short_is_refused_and_a_declined_one_is_kept_empty():
+    known = {**QUALIFIED, "contact_name": "Anna", "contact_email": "anna@acme.pl", "company": "Acme"}
+    messages, events = await validate(
+        tracker("12", requested="contact_phone", known=known, extracted={"contact_phone": "12"})
+    )
+    assert responses(messages) == ["utter_phone_invalid"]
+    assert slot_events(events)["contact_phone"] is None
+
+    messages, events = await validate(tracker("no", "deny", "contact_phone", known, {"contact_phone": ""}))
+    assert "utter_phone_invalid" not in responses(messages)
+    assert slot_events(events)["contact_phone"] == ""
+
+
+@pytest.mark.asyncio
+async def test_cost_benefits_bring_the_savings_figures_once():
+    known = {"need": "support tickets", "need_category": "ticket_overload", "language": "en"}
+    extracted = {"benefits": ["upfront_savings"]}
+    messages, events = await validate(tracker("saving money", requested="benefits", known=known, extracted=extracted))
+    assert len(messages) == 1 and "%" in messages[0]["text"]
+    assert slot_events(events)["savings_shown"] is True
+
+    shown = {**known, "savings_shown": True}
+    messages, _ = await validate(tracker("cheaper too", requested="benefits", known=shown, extracted=extracted))
+    assert messages == []
+
+
+@pytest.mark.asyncio
+async def test_a_question_during_the_form_is_answered_and_the_open_question_stays():
+    known = {"need": "support tickets", "language": "en"}
+    messages, events = await validate(tracker("how much is it?", "ask_pricing", "authority", known))
+    assert messages and messages[0].get("text")  # the price list, from the catalog
+    slots = slot_events(events)
+    assert slots["last_question"] == "ask_pricing"
+    assert slots["requested_slot"] == "authority"
+
+
+@pytest.mark.asyncio
+async def test_an_answer_with_nothing_in_it_is_asked_again_then_a_person_is_offered():
+    known = {"need": "support tickets"}
+    messages, events = await validate(tracker("hmm well", "inform", "authority", known))
+    assert responses(messages) == ["utter_rephrase"]
+    assert slot_events(events)["fallback_count"] == 1
+
+    count = FALLBACKS_BEFORE_OFFERING_A_PERSON - 1
+    messages, events = await validate(tracker("hmm", "inform", "authority", {**known, "fallback_count": count}))
+    assert responses(messages) == ["utter_offer_human"]
+    assert slot_events(events)["fallback_count"] == 0
+
+
+@pytest.mark.asyncio
+async def test_a_bare_yes_to_a_question_about_people_is_not_a_misunderstanding():
+    known = {"need": "support tickets", "authority": "decision_maker"}
+    messages, events = await validate(tracker("yes", "affirm", "allies", known))
+    assert "utter_rephrase" not in responses(messages)
+    assert slot_events(events)["requested_slot"] == "allies"
+
+
+@pytest.mark.asyncio
+async def test_the_next_question_follows_what_is_known():
+    _, events = await validate(tracker("our tickets pile up", "inform", "need", extracted={"need": "tickets pile up"}))
+    assert slot_events(events)["requested_slot"] == "authority"
+
+    known = {"need": "tickets", "authority": "none"}
+    _, events = await validate(tracker("no", "deny", "authority", known))
+    assert slot_events(events)["requested_slot"] == "decision_maker"
+
+    done = {**QUALIFIED, "consent": False}
+    _, events = await validate(tracker("no thanks", "deny", "consent", done))
+    assert slot_events(events)["requested_slot"] == "summary_confirmed"
+
+
+@pytest.mark.asyncio
+async def test_a_bare_yes_to_who_else_gets_asked_who():
+    known = {"need": "tickets", "authority": "decision_maker"}
+    for action, slot in ((ActionAskAllies(), "allies"), (ActionAskBlockers(), "blockers")):
+        dispatcher = CollectingDispatcher()
+        await action.run(dispatcher, tracker("yes", "affirm", slot, known), DOMAIN)
+        assert responses(dispatcher.messages) == ["utter_ask_who"]
+
+        dispatcher = CollectingDispatcher()
+        await action.run(dispatcher, tracker("our CFO", "inform", "need", known), DOMAIN)
+        assert responses(dispatcher.messages) == [f"utter_ask_{slot}"]
+
+
+@pytest.mark.asyncio
+async def test_the_fallback_names_the_languages_for_another_language_and_offers_a_person_when_stuck():
+    dispatcher = CollectingDispatcher()
+    events = await ActionFallback().run(
+        dispatcher, tracker("Guten Tag wir suchen eine neue Lösung", "nlu_fallback"), DOMAIN
+    )
+    assert responses(dispatcher.messages) == ["utter_languages"]
+    assert slot_events(events)["fallback_count"] == 1
+
+    dispatcher = CollectingDispatcher()
+    events = await ActionFallback().run(dispatcher, tracker("??", "nlu_fallback", known={"fallback_count": 1}), DOMAIN)
+    assert responses(dispatcher.messages) == ["utter_offer_human"]
+    assert slot_events(events)["fallback_count"] == 0
