@@ -13,7 +13,6 @@ endpoints=$(mktemp -t endpoints.XXXXXX.yml)
 printf 'action_endpoint:\n  url: "http://127.0.0.1:%s/webhook"\n' "$actions_port" > "$endpoints"
 export RASA_URL="http://127.0.0.1:$rasa_port"
 export LEADS_PUBLIC_URL="${LEADS_PUBLIC_URL:-http://localhost:$leads_port}"
-
 "$venv/bin/python" -m leads serve --port "$leads_port" > logs/leads.log 2>&1 &
 leads_pid=$!
 "$venv/bin/rasa" run actions --actions actions --port "$actions_port" > logs/actions.log 2>&1 &
@@ -33,8 +32,10 @@ cat <<MSG
   Rep page:      http://localhost:$leads_port/reps?token=$token
   Leads API:     curl -H "Authorization: Bearer $token" http://localhost:$leads_port/api/leads
   Terminal chat: make shell (in another terminal)
-  Logs: logs/actions.log, logs/leads.log. Stop with Ctrl+C.
+  Logs: logs/rasa.log, logs/actions.log, logs/leads.log. Stop with Ctrl+C.
 
 MSG
+# Libraries' deprecation warnings are for their developers: logs/rasa.log keeps them, the console does not.
 "$venv/bin/rasa" run --model "$model" --enable-api --port "$rasa_port" \
-  --endpoints "$endpoints" --credentials credentials.yml --cors "*"
+  --endpoints "$endpoints" --credentials credentials.yml --cors "*" 2>&1 \
+  | tee logs/rasa.log | awk -f scripts/quiet-warnings.awk
