@@ -69,14 +69,16 @@ def enqueue_handoff(session: Session, lead: Lead, route: Route, config: Dict[str
     contract = lead_to_contract(lead)
     base = (config.get("transcript_base_url") or "").rstrip("/")
     transcript_url = f"{base}/reps/leads/{lead.id}" if base else None
+    team, now = config.get("team_queue") or None, handoff.created_at
     for target, url in _targets(route, config):
         headers = {"Content-Type": "application/json; charset=utf-8"}
         if target == "slack":
-            body = json.dumps(notify.slack_message(contract, route.rep, transcript_url), ensure_ascii=False)
+            message = notify.slack_message(contract, route.rep, transcript_url, team, now)
+            body = json.dumps(message, ensure_ascii=False)
         elif target == "teams":
-            body = json.dumps(notify.teams_card(contract, route.rep, transcript_url), ensure_ascii=False)
+            body = json.dumps(notify.teams_card(contract, route.rep, transcript_url, team, now), ensure_ascii=False)
         else:
-            raw = notify.crm_body(contract)
+            raw = notify.crm_body(contract, notify.crm_note(contract, route.rep, team))
             secret = settings.secret((config.get("crm") or {}).get("secret_env") or "CRM_WEBHOOK_SECRET")
             if secret:
                 headers[notify.SIGNATURE_HEADER] = notify.sign(raw, secret)

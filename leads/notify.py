@@ -1,82 +1,134 @@
-"""The hand-off notification: Slack Block Kit, a Teams Adaptive Card, a signed CRM JSON."""
+"""The hand-off notification: Slack Block Kit, a Teams Adaptive Card, a signed CRM JSON.
+
+Cards are in the language of whoever they are for (the rep's entry in the reps
+file, or the team queue's), with dates in their time zone. They say who should
+act, what the visitor was promised and by when, then the three facts that
+matter first (need, role in the decision, who may push back), then the rest.
+
+Whatever the visitor typed is made inert: in Slack, ``&``, ``<`` and ``>`` are
+escaped (no ``<!channel>``, no ``<url|label>``), mentions and links are broken;
+in Teams it goes into ``TextRun`` elements, which Teams never reads as Markdown.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
+import re
+from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, Optional
 
+from leads import describe
+from leads.facts import lead_title
+from leads.labels import parse_time, rep_language, text
+from leads.promise import Promise, deadline_text, promise_for, promise_text, time_left
+
 SIGNATURE_HEADER = "X-Lead-Signature"
+WORD_JOINER = "\u2060"
+_LINKISH = re.compile(r"(://|\.(?=[^\W_])|@(?=(channel|here|everyone)\b))", re.IGNORECASE)
+_EMAIL = re.compile(r"([\w.+-]+@[\w-]+(?:\.[\w-]+)+)")
 
 
-def _who(person: Mapping[str, Any]) -> str:
-    name, role = person.get("name"), person.get("role")
-    return f"{name} ({role})" if name and role else (name or role or "someone")
+def inert(value: Any) -> str:
+    """Visitor text that no chat client turns into a web link or a mention (an invisible joiner breaks them).
 
-
-def summary_lines(lead: Mapping[str, Any]) -> List[tuple]:
-    """(label, value) pairs every notification shows."""
-    contact = lead.get("contact") or {}
-    need = lead.get("need") or {}
-    interest = lead.get("interest") or {}
-    allies = [_who(p) for p in lead.get("stakeholders") or [] if p.get("stance") in ("influencer", "decision_maker")]
-    saboteurs = [
-        f"{_who(p)}: {p.get('concern') or 'concern not stated'}"
-        for p in lead.get("stakeholders") or []
-        if p.get("stance") == "saboteur"
-    ]
-    contact_text = (
-        ", ".join(
-            str(x)
-            for x in (contact.get("name"), contact.get("email"), contact.get("phone"), contact.get("company"))
-            if x
-        )
-        or "no contact details"
+    E-mail addresses are left whole, so that a rep can copy them.
+    """
+    parts = _EMAIL.split(str(value))
+    return "".join(
+        part if index % 2 else _LINKISH.sub(lambda m: m.group(0)[0] + WORD_JOINER + m.group(0)[1:], part)
+        for index, part in enumerate(parts)
     )
-    return [
-        ("Need", f"{need.get('summary') or '—'}" + (f" ({need['category']})" if need.get("category") else "")),
-        (
-            "Interest",
-            f"{interest.get('level') or '—'}"
-            + (f" — {', '.join(interest.get('signals') or [])}" if interest.get("signals") else ""),
-        ),
-        ("Authority", lead.get("authority") or "unknown"),
-        ("Allies", ", ".join(allies) or "none named"),
-        ("Saboteurs", "; ".join(saboteurs) or "none named"),
-        ("Benefits", ", ".join(lead.get("benefits") or []) or "—"),
-        ("Current vendor", lead.get("current_vendor") or "—"),
-        ("Contact", contact_text),
-        ("Score", f"{lead.get('score')} ({lead.get('status')})"),
-    ]
+
+
+def slack_escape(value: Any) -> str:
+    """Visitor text for Slack mrkdwn: ``&``, ``<``, ``>`` escaped, links and mentions inert."""
+    escaped = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return inert(escaped)
+
+
+def _owner(rep: Optional[Mapping[str, Any]], team: Optional[Mapping[str, Any]]) -> Mapping[str, Any]:
+    return rep or team or {"name": "Sales team"}
+
+
+def card_promise(
+    lead: Mapping[str, Any],
+    rep: Optional[Mapping[str, Any]],
+    team: Optional[Mapping[str, Any]],
+    now: Optional[datetime] = None,
+) -> Promise:
+    """The promise made to the visitor when the lead is handed off ``now``."""
+    return promise_for(lead, _owner(rep, team), rep is None, parse_time(now) or datetime.now(timezone.utc))
+
+
+def _promise_sentence(promise: Promise, language: str, now: datetime) -> str:
+    if promise.kind == "none":
+        return text("card", "no_promise", language)
+    return text(
+        "card",
+        "promise",
+        language,
+        promise=promise_text(promise, language),
+        deadline=deadline_text(promise, language),
+        left=time_left(promise, now, language),
+    )
+
+
+def _heading(lead: Mapping[str, Any], language: str, tz: Optional[str]) -> str:
+    return text(
+        "card",
+        "title",
+        language,
+        status=text("status", lead.get("status"), language),
+        title=lead_title(lead, language, tz),
+    )
+
+
+def _for_whom(rep: Optional[Mapping[str, Any]], language: str) -> str:
+    return text("card", "for_rep", language, rep=rep["name"]) if rep else text("card", "for_team", language)
 
 
 def slack_message(
-    lead: Mapping[str, Any], rep: Optional[Mapping[str, Any]], transcript_url: Optional[str]
+    lead: Mapping[str, Any],
+    rep: Optional[Mapping[str, Any]],
+    transcript_url: Optional[str],
+    team: Optional[Mapping[str, Any]] = None,
+    now: Optional[datetime] = None,
 ) -> Dict[str, Any]:
-    """A Block Kit message with Accept and Pass buttons."""
-    contact = lead.get("contact") or {}
-    title = (
-        f"New {lead.get('status')} lead: {contact.get('company') or contact.get('name') or lead.get('conversation_id')}"
-    )
-    mention = f"<@{rep['slack']['user_id']}> " if rep and (rep.get("slack") or {}).get("user_id") else ""
-    fields = []
-    for label, value in summary_lines(lead):
-        prefix = ":warning: " if label == "Saboteurs" and value != "none named" else ""
-        fields.append({"type": "mrkdwn", "text": f"*{label}*\n{prefix}{value}"[:1900]})
+    """A Block Kit message with Accept and Pass buttons, for ``rep`` (or the team queue ``team``)."""
+    now = parse_time(now) or datetime.now(timezone.utc)
+    owner = _owner(rep, team)
+    language, tz = rep_language(owner), owner.get("timezone")
+    title = _heading(lead, language, tz)
+    user_id = ((rep or {}).get("slack") or {}).get("user_id")
+    mention = f"<@{slack_escape(user_id)}> " if user_id else ""
+    promise = card_promise(lead, rep, team, now)
+
+    warn = bool(describe.blockers(lead, language))
+    blocker_label = text("field", "blockers", language)
+
+    def fields(lines: List[describe.Line]) -> List[Dict[str, Any]]:
+        out = []
+        for label, value in lines:
+            prefix = ":warning: " if warn and label == blocker_label else ""
+            out.append({"type": "mrkdwn", "text": f"*{label}*\n{prefix}{slack_escape(value)}"[:1900]})
+        return out
+
     blocks: List[Dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
+        {"type": "header", "text": {"type": "plain_text", "text": title[:150], "emoji": False}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"{mention}*{_for_whom(rep, language)}*"}},
         {
             "type": "section",
-            "text": {"type": "mrkdwn", "text": f"{mention}for {rep['name'] if rep else 'the sales team'}"},
+            "text": {"type": "mrkdwn", "text": f":alarm_clock: {_promise_sentence(promise, language, now)}"},
         },
+        {"type": "section", "fields": fields(describe.key_facts(lead, language))},
+        {"type": "divider"},
+        {"type": "section", "fields": fields(describe.other_facts(lead, language))},
     ]
-    for start in range(0, len(fields), 10):
-        blocks.append({"type": "section", "fields": fields[start : start + 10]})
     if transcript_url:
-        blocks.append(
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{transcript_url}|Read the conversation>"}]}
-        )
+        link = f"<{transcript_url}|{text('card', 'transcript', language)}>"
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": link}]})
     blocks.append(
         {
             "type": "actions",
@@ -86,49 +138,64 @@ def slack_message(
                     "action_id": "lead_accept",
                     "style": "primary",
                     "value": lead["id"],
-                    "text": {"type": "plain_text", "text": "Accept"},
+                    "text": {"type": "plain_text", "text": text("card", "accept", language)},
                 },
                 {
                     "type": "button",
                     "action_id": "lead_pass",
                     "value": lead["id"],
-                    "text": {"type": "plain_text", "text": "Pass"},
+                    "text": {"type": "plain_text", "text": text("card", "pass", language)},
                 },
             ],
         }
     )
-    return {"text": title, "blocks": blocks}
+    return {"text": slack_escape(title), "blocks": blocks}
+
+
+def _runs(*parts: Any) -> Dict[str, Any]:
+    """A RichTextBlock of TextRuns: ``(text, bold)`` pairs, never read as Markdown."""
+    inlines = [
+        {"type": "TextRun", "text": inert(value), **({"weight": "Bolder"} if bold else {})} for value, bold in parts
+    ]
+    return {"type": "RichTextBlock", "inlines": inlines}
 
 
 def teams_card(
-    lead: Mapping[str, Any], rep: Optional[Mapping[str, Any]], transcript_url: Optional[str]
+    lead: Mapping[str, Any],
+    rep: Optional[Mapping[str, Any]],
+    transcript_url: Optional[str],
+    team: Optional[Mapping[str, Any]] = None,
+    now: Optional[datetime] = None,
 ) -> Dict[str, Any]:
-    """An incoming-webhook message carrying an Adaptive Card."""
-    contact = lead.get("contact") or {}
-    who = contact.get("company") or contact.get("name") or lead.get("conversation_id")
-    facts = [
-        {"title": label, "value": ("⚠ " if label == "Saboteurs" and value != "none named" else "") + value}
-        for label, value in summary_lines(lead)
-    ]
+    """An incoming-webhook message carrying an Adaptive Card, for ``rep`` (or the team queue ``team``)."""
+    now = parse_time(now) or datetime.now(timezone.utc)
+    owner = _owner(rep, team)
+    language, tz = rep_language(owner), owner.get("timezone")
+    promise = card_promise(lead, rep, team, now)
+    title = _runs((_heading(lead, language, tz), True))
+    title["inlines"][0]["size"] = "Large"
     body: List[Dict[str, Any]] = [
-        {
-            "type": "TextBlock",
-            "size": "Large",
-            "weight": "Bolder",
-            "wrap": True,
-            "text": f"New {lead.get('status')} lead: {who}",
-        },
-        {"type": "TextBlock", "wrap": True, "text": f"For {rep['name'] if rep else 'the sales team'}"},
-        {"type": "FactSet", "facts": facts},
+        title,
+        _runs((_for_whom(rep, language), True)),
+        _runs(("⏰ " + _promise_sentence(promise, language, now), False)),
     ]
-    card = {
+    blocker_label = text("field", "blockers", language)
+    for label, value in describe.key_facts(lead, language):
+        warn = "⚠ " if label == blocker_label and describe.blockers(lead, language) else ""
+        body.append(_runs((f"{label}: ", True), (warn + value, False)))
+    others = [_runs((f"{label}: ", True), (value, False)) for label, value in describe.other_facts(lead, language)]
+    body.append({"type": "Container", "separator": True, "spacing": "Medium", "items": others})
+    card: Dict[str, Any] = {
         "type": "AdaptiveCard",
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "version": "1.4",
+        "lang": language,
         "body": body,
     }
     if transcript_url:
-        card["actions"] = [{"type": "Action.OpenUrl", "title": "Read the conversation", "url": transcript_url}]
+        card["actions"] = [
+            {"type": "Action.OpenUrl", "title": text("card", "transcript", language), "url": transcript_url}
+        ]
     return {
         "type": "message",
         "attachments": [
@@ -137,11 +204,22 @@ def teams_card(
     }
 
 
-def crm_body(lead: Mapping[str, Any]) -> bytes:
-    """The lead as compact JSON, the bytes that are signed."""
-    return json.dumps({"event": "lead.handoff", "lead": lead}, ensure_ascii=False, separators=(",", ":")).encode(
-        "utf-8"
-    )
+def crm_body(lead: Mapping[str, Any], note: Optional[Mapping[str, Any]] = None) -> bytes:
+    """The lead as compact JSON (the contract, codes included) with a note in words; the bytes that are signed."""
+    payload: Dict[str, Any] = {"event": "lead.handoff", "lead": lead}
+    if note is not None:
+        payload["note"] = note
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def crm_note(
+    lead: Mapping[str, Any], rep: Optional[Mapping[str, Any]], team: Optional[Mapping[str, Any]] = None
+) -> Dict[str, Any]:
+    """The CRM note in the owner's language: title, the lead's title and the summary, plain text."""
+    owner = _owner(rep, team)
+    language = rep_language(owner)
+    note = describe.note(lead, language)
+    return {**note, "lead_title": lead_title(lead, language, owner.get("timezone")), "for": owner.get("name")}
 
 
 def sign(body: bytes, secret: str) -> str:
