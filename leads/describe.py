@@ -66,8 +66,10 @@ def contact(lead: Mapping[str, Any], language: Optional[str]) -> str:
     return ", ".join(str(p) for p in parts if p) or text("word", "no_contact", language)
 
 
-def handoff(lead: Mapping[str, Any], language: Optional[str], tz: Optional[str] = None) -> str:
-    """``Sent to Ewa at 30 Nov 10:42, not accepted yet``."""
+def handoff(
+    lead: Mapping[str, Any], language: Optional[str], tz: Optional[str] = None, shown_time: Optional[str] = None
+) -> str:
+    """``Sent to Ewa at 30 Nov 10:42, not accepted yet`` (``shown_time`` replaces the formatted time)."""
     data = lead.get("handoff") or {}
     state = data.get("status")
     if not state:

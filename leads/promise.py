@@ -80,3 +80,17 @@ def time_left(promise: Promise, now: datetime, language: Optional[str]) -> str:
     seconds = (promise.deadline - (parse_time(now) or now)).total_seconds()
     key = "left" if seconds >= 0 else "overdue"
     return text("time", key, language, time=format_duration(seconds, language))
+
+
+def open_promise(lead: Mapping[str, Any], config: Mapping[str, Any]) -> Optional[Promise]:
+    """The promise of a lead still waiting for a rep (handed off, neither accepted nor passed), else ``None``.
+
+    ``lead`` carries ``handoff.rep_id`` and ``handoff.assigned_at`` (the rep page's shape).
+    """
+    handoff = lead.get("handoff") or {}
+    if handoff.get("status") not in OPEN_STATES:
+        return None
+    rep_id = handoff.get("rep_id")
+    rep = next((r for r in config.get("reps") or [] if isinstance(r, dict) and r.get("id") == rep_id), None)
+    owner = rep or config.get("team_queue") or {"name": handoff.get("rep") or "Sales team"}
+    return promise_for(lead, owner, rep is None, handoff.get("assigned_at"))

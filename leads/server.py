@@ -4,7 +4,9 @@
     GET  /api/leads/{id}
     POST /api/leads/{id}/accept     {"rep": "Anna"}  (also /pass)
     POST /api/leads/{id}/resume     hands the conversation back to the bot
-    GET  /reps, /reps/leads/{id}    the rep page (log in once with ?token=...)
+    GET  /reps, /reps/leads/{id}    the rep page (log in once with ?token=...): filters, search, sort, paging
+    POST /reps/leads/{id}/decision  a rep's Accept or Pass (form: rep, decision=accept|pass)
+    POST /reps/leads/{id}/notes     a rep's note (form: author, text)
     POST /slack/interactivity       Slack's button clicks (signed by Slack, no token)
 
 Run with ``python -m leads serve --port 5077``; the token is
@@ -18,23 +20,40 @@ import hmac
 import json
 import logging
 import secrets
-from typing import Any, Awaitable, Callable, Dict, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional
+from urllib.parse import quote, urlencode
 
 import aiohttp
 from aiohttp import web
 
 from common import settings
+from common.languages import LANGUAGES
 from common.slack_payloads import interaction_payload
 from common.slack_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, check
 from leads import rep_page, slack_rep
 from leads.delivery import accept
-from leads.filters import parse_filters
+from leads.filters import PER_PAGE, parse_filters, parse_page_filters
+from leads.labels import browser_language, text
+from leads.promise import open_promise
+from leads.routing import load_config
 from leads.storage.db import migrate, session_scope
-from leads.storage.repository import get_lead, lead_to_contract, list_leads
+from leads.storage.models import utcnow
+from leads.storage.repository import (
+    add_note,
+    get_lead,
+    lead_for_reps,
+    lead_to_contract,
+    list_leads,
+    notes_of,
+    referred_leads,
+    search_leads,
+)
 
 logger = logging.getLogger(__name__)
 
 COOKIE = "leads_token"
+REP_COOKIE = "leads_rep"
+MAX_NOTE_CHARS = 2000
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -200,23 +219,141 @@ async def slack_interactivity(request: web.Request) -> web.Response:
     return web.Response(status=200)
 
 
-async def reps_index(request: web.Request) -> web.Response:
+def _reps_config() -> Dict[str, Any]:
+    """The reps file, or nothing when it cannot be read (the page still works)."""
     try:
-        filters = parse_filters(request.query)
-    except ValueError as error:
-        return _html(rep_page.message("Leads", str(error)))
-    return _html(rep_page.index(await _run(request, _list, filters)))
+        return load_config()
+    except Exception as error:
+        logger.warning("Could not read the reps file (%s).", type(error).__name__)
+        return {}
+
+
+def _rep_names(config: Dict[str, Any]) -> List[str]:
+    people = [*(config.get("reps") or []), config.get("team_queue") or {}]
+    return [str(p["name"]) for p in people if isinstance(p, dict) and p.get("name")]
+
+
+def _page_data(url: Optional[str], filters: Dict[str, Any]) -> Dict[str, Any]:
+    with session_scope(url) as session:
+        result = search_leads(session, **{"per_page": PER_PAGE, **filters})
+        return {
+            "leads": [lead_for_reps(lead) for lead in result.leads],
+            "total": result.total,
+            "counts": result.counts,
+            "page": result.page,
+            "pages": result.pages,
+        }
+
+
+def _lead_data(url: Optional[str], lead_id: str) -> Optional[Dict[str, Any]]:
+    with session_scope(url) as session:
+        lead = get_lead(session, lead_id)
+        if lead is None:
+            return None
+        data = {**lead_for_reps(lead), "transcript": list(lead.transcript or [])}
+        data["notes"] = notes_of(session, lead_id)
+        data["referred"] = referred_leads(session, lead_id)
+        referrer = get_lead(session, lead.referred_by) if lead.referred_by else None
+        data["referrer"] = lead_to_contract(referrer) if referrer else None
+        return data
+
+
+def _language(request: web.Request) -> str:
+    return browser_language(request.headers.get("Accept-Language"), request.query.get("lang"))
+
+
+def _raw_query(request: web.Request) -> Dict[str, str]:
+    return {k: v[:200] for k, v in request.query.items() if isinstance(v, str)}
+
+
+async def reps_index(request: web.Request) -> web.Response:
+    language = _language(request)
+    filters, bad = parse_page_filters(request.query)
+    filters.pop("limit", None)
+    config = _reps_config()
+    result = await _run(request, _page_data, filters)
+    promises = {lead["id"]: open_promise(lead, config) for lead in result["leads"]}
+    raw = {k: v for k, v in _raw_query(request).items() if k not in bad}
+    html = rep_page.index(result, raw, language, utcnow(), _rep_names(config), bad, promises)
+    return _html(html)
 
 
 async def reps_lead(request: web.Request) -> web.Response:
-    lead = await _run(request, _one, request.match_info["lead_id"][:64])
+    language = _language(request)
+    lead = await _run(request, _lead_data, request.match_info["lead_id"][:64])
     if lead is None:
-        return _html(rep_page.message("Not found", "No lead with this id."))
-    return _html(rep_page.lead_page(lead))
+        return _html(rep_page.message("404", text("page", "not_found", language), language), status=404)
+    config = _reps_config()
+    html = rep_page.lead_page(
+        lead,
+        language,
+        utcnow(),
+        open_promise(lead, config),
+        _rep_names(config),
+        request.cookies.get(REP_COOKIE, "")[:200] or None,
+        request.query.get("done"),
+        _raw_query(request),
+    )
+    return _html(html)
 
 
-def _html(text: str) -> web.Response:
-    return web.Response(content_type="text/html", text=text)
+def _back(request: web.Request, lead_id: str, done: str, rep: Optional[str] = None) -> web.Response:
+    query = {"done": done, **({"lang": request.query["lang"]} if request.query.get("lang") in LANGUAGES else {})}
+    response = web.HTTPSeeOther(f"/reps/leads/{quote(lead_id)}?{urlencode(query)}")
+    if rep:
+        response.set_cookie(REP_COOKIE, rep, httponly=True, samesite="Strict", max_age=365 * 24 * 3600)
+    return response
+
+
+def _decide(url: Optional[str], lead_id: str, rep: str, passed: bool) -> bool:
+    with session_scope(url) as session:
+        return accept(session, lead_id, rep, passed) is not None
+
+
+def _note(url: Optional[str], lead_id: str, author: str, note: str) -> bool:
+    with session_scope(url) as session:
+        return add_note(session, lead_id, author, note) is not None
+
+
+async def _form(request: web.Request) -> Dict[str, str]:
+    form = await request.post()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+async def reps_decision(request: web.Request) -> web.StreamResponse:
+    """Accept or Pass from the lead page; back to the lead with what was recorded."""
+    lead_id = request.match_info["lead_id"][:64]
+    form = await _form(request)
+    rep = " ".join(form.get("rep", "").split())[:200]
+    decision = form.get("decision")
+    if decision not in ("accept", "pass"):
+        return _html(rep_page.message("400", text("page", "decide", _language(request)), _language(request)), 400)
+    if not rep:
+        raise _back(request, lead_id, "who_missing")
+    if not await _run(request, _decide, lead_id, rep, decision == "pass"):
+        return _html(rep_page.message("404", text("page", "not_found", _language(request)), _language(request)), 404)
+    raise _back(request, lead_id, decision, rep)
+
+
+async def reps_note(request: web.Request) -> web.StreamResponse:
+    """A rep's note from the lead page."""
+    lead_id = request.match_info["lead_id"][:64]
+    form = await _form(request)
+    author = " ".join(form.get("author", "").split())[:200]
+    note = form.get("text", "").replace("\r\n", "\n").strip()
+    if not author:
+        raise _back(request, lead_id, "who_missing")
+    if not note:
+        raise _back(request, lead_id, "note_empty")
+    if len(note) > MAX_NOTE_CHARS:
+        raise _back(request, lead_id, "note_too_long")
+    if not await _run(request, _note, lead_id, author, note):
+        return _html(rep_page.message("404", text("page", "not_found", _language(request)), _language(request)), 404)
+    raise _back(request, lead_id, "note", author)
+
+
+def _html(body: str, status: int = 200) -> web.Response:
+    return web.Response(content_type="text/html", text=body, status=status)
 
 
 async def health(_: web.Request) -> web.Response:
@@ -238,6 +375,8 @@ def create_app(
     app.router.add_post("/api/leads/{lead_id}/resume", lead_resume)
     app.router.add_get("/reps", reps_index)
     app.router.add_get("/reps/leads/{lead_id}", reps_lead)
+    app.router.add_post("/reps/leads/{lead_id}/decision", reps_decision)
+    app.router.add_post("/reps/leads/{lead_id}/notes", reps_note)
     app.router.add_post(slack_rep.PATH, slack_interactivity)
     app["slack_tasks"] = set()
     return app

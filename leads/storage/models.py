@@ -62,6 +62,7 @@ class Lead(Base):
     )
     handoff = relationship("Handoff", uselist=False, cascade="all, delete-orphan", passive_deletes=True)
     deliveries = relationship("Delivery", cascade="all, delete-orphan", passive_deletes=True)
+    notes = relationship("Note", cascade="all, delete-orphan", order_by="Note.id", passive_deletes=True)
 
 
 class Stakeholder(Base):
@@ -89,6 +90,17 @@ class Handoff(Base):
     notified_at = Column(DateTime(timezone=True))
     accepted_at = Column(DateTime(timezone=True))
     accepted_by = Column(String(200))
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Note(Base):
+    """A rep's note on a lead, kept with who wrote it and when."""
+
+    __tablename__ = "lead_notes"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    lead_id = Column(String(32), ForeignKey("leads.id", ondelete="CASCADE"), nullable=False, index=True)
+    author = Column(String(200), nullable=False)
+    text = Column(Text, nullable=False)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Optional
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from leads.scoring import score
 from leads.storage.db import insert
-from leads.storage.models import Handoff, Lead, Referral, Stakeholder, new_id, utcnow
+from leads.storage.models import Handoff, Lead, Note, Referral, Stakeholder, new_id, utcnow
 
 CHANNELS = ("web", "slack", "teams", "rest")
 
@@ -170,6 +171,24 @@ def lead_to_contract(lead: Lead) -> Dict[str, Any]:
     }
 
 
+def lead_for_reps(lead: Lead) -> Dict[str, Any]:
+    """The contract, with what the rep page shows besides: who holds the lead since when, who decided."""
+    contract = lead_to_contract(lead)
+    if lead.handoff is not None and contract["handoff"] is not None:
+        contract["handoff"].update(
+            rep_id=lead.handoff.rep_id,
+            assigned_at=_iso(lead.handoff.created_at),
+            accepted_by=lead.handoff.accepted_by,
+        )
+    return contract
+
+
+def referred_leads(session: Session, lead_id: str) -> List[Dict[str, Any]]:
+    """The leads this one referred (their ``referred_by`` names it), newest first."""
+    rows = session.execute(_query().where(Lead.referred_by == lead_id).order_by(Lead.created_at.desc())).scalars()
+    return [lead_to_contract(row) for row in rows]
+
+
 def _query():
     return select(Lead).options(selectinload(Lead.stakeholders), selectinload(Lead.handoff))
 
@@ -184,25 +203,120 @@ def find_by_conversation(session: Session, conversation_id: str) -> Optional[Lea
     return session.execute(_query().where(Lead.conversation_id == conversation_id)).scalar_one_or_none()
 
 
+SORT_ORDERS = {
+    "newest": (Lead.updated_at.desc(), Lead.id),
+    "oldest": (Lead.updated_at.asc(), Lead.id),
+    "score": (Lead.score.desc(), Lead.updated_at.desc(), Lead.id),
+    "score_low": (Lead.score.asc(), Lead.updated_at.desc(), Lead.id),
+}
+
+
+@dataclass
+class LeadPage:
+    """One page of leads, how many match in all, and how many per status (the status filter aside)."""
+
+    leads: List[Lead]
+    total: int
+    counts: Dict[str, int]
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _like(value: str) -> str:
+    escaped = value.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _conditions(
+    since: Optional[datetime] = None,
+    until: Optional[datetime] = None,
+    rep: Optional[str] = None,
+    language: Optional[str] = None,
+    channel: Optional[str] = None,
+    conversation_id: Optional[str] = None,
+    q: Optional[str] = None,
+) -> List[Any]:
+    """The WHERE conditions of every filter but the status."""
+    found: List[Any] = []
+    if since:
+        found.append(Lead.updated_at >= since)
+    if until:
+        found.append(Lead.updated_at < until)
+    if language:
+        found.append(Lead.language == language)
+    if channel:
+        found.append(Lead.channel == channel)
+    if conversation_id:
+        found.append(Lead.conversation_id == conversation_id)
+    if rep:
+        found.append(
+            Lead.id.in_(
+                select(Handoff.lead_id).where(
+                    (Handoff.rep_id == rep) | (Handoff.rep_name == rep) | (Handoff.accepted_by == rep)
+                )
+            )
+        )
+    if q and q.strip():
+        pattern = _like(q.strip())
+        found.append(
+            or_(
+                *(
+                    func.lower(column).like(pattern, escape="\\")
+                    for column in (Lead.contact_name, Lead.company, Lead.contact_email)
+                )
+            )
+        )
+    return found
+
+
 def list_leads(
     session: Session,
     status: Optional[str] = None,
-    since: Optional[datetime] = None,
-    rep: Optional[str] = None,
-    conversation_id: Optional[str] = None,
     limit: int = 100,
+    sort: str = "newest",
+    offset: int = 0,
+    **filters: Any,
 ) -> List[Lead]:
-    """Leads, newest first, filtered."""
-    query = _query().order_by(Lead.updated_at.desc()).limit(max(1, min(limit, 1000)))
+    """Leads, newest first unless ``sort`` says otherwise, filtered (see :func:`_conditions`)."""
+    query = _query().where(*_conditions(**filters)).order_by(*SORT_ORDERS.get(sort, SORT_ORDERS["newest"]))
     if status:
         query = query.where(Lead.status == status)
-    if since:
-        query = query.where(Lead.updated_at >= since)
-    if conversation_id:
-        query = query.where(Lead.conversation_id == conversation_id)
-    if rep:
-        query = query.join(Handoff).where((Handoff.rep_id == rep) | (Handoff.rep_name == rep))
+    query = query.offset(max(0, offset)).limit(max(1, min(limit, 1000)))
     return list(session.execute(query).scalars())
+
+
+def search_leads(
+    session: Session, status: Optional[str] = None, page: int = 1, per_page: int = 25, sort: str = "newest", **filters
+) -> LeadPage:
+    """A page of leads for the rep page, with the total and the counts per status."""
+    conditions = _conditions(**filters)
+    counts = dict(session.execute(select(Lead.status, func.count()).where(*conditions).group_by(Lead.status)).all())
+    total = counts.get(status, 0) if status else sum(counts.values())
+    per_page = max(1, min(per_page, 200))
+    pages = max(1, -(-total // per_page))
+    page = max(1, min(page, pages))
+    leads = list_leads(session, status, per_page, sort, (page - 1) * per_page, **filters)
+    return LeadPage(leads, total, counts, page, per_page)
+
+
+def add_note(session: Session, lead_id: str, author: str, text: str) -> Optional[Note]:
+    """A rep's note on a lead; ``None`` when there is no such lead."""
+    if session.get(Lead, lead_id) is None:
+        return None
+    note = Note(lead_id=lead_id, author=author[:200], text=text.replace("\x00", "")[:2000], created_at=utcnow())
+    session.add(note)
+    session.flush()
+    return note
+
+
+def notes_of(session: Session, lead_id: str) -> List[Dict[str, Any]]:
+    """A lead's notes, oldest first."""
+    rows = session.execute(select(Note).where(Note.lead_id == lead_id).order_by(Note.id)).scalars()
+    return [{"author": n.author, "text": n.text, "at": _iso(n.created_at)} for n in rows]
 
 
 def save_referrals(session: Session, lead_id: str, referrals: Iterable[Dict[str, Any]]) -> int:
