@@ -76,7 +76,8 @@ def handoff(
         return text("handoff", "none", language)
     by = data.get("accepted_by") or data.get("rep") or text("word", "someone", language)
     moment = data.get("accepted_at") if state == "accepted" else data.get("notified_at")
-    return text("handoff", state, language, rep=data.get("rep") or "—", by=by, time=format_time(moment, language, tz))
+    shown = shown_time or format_time(moment, language, tz)
+    return text("handoff", state, language, rep=data.get("rep") or "—", by=by, time=shown)
 
 
 def budget(lead: Mapping[str, Any]) -> str:

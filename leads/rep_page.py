@@ -24,7 +24,7 @@ STYLE = (
     "overflow-wrap:anywhere}h2{font-size:1.15em;margin:1.2em 0 .4em}"
     ".box{background:#fff;border:1px solid #e3e8f0;border-radius:10px;padding:12px 14px;margin:10px 0}"
     "table{border-collapse:collapse;width:100%;table-layout:fixed}td,th{border-bottom:1px solid #e3e8f0;"
-    "padding:8px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere}th{font-weight:600}"
+    "padding:8px 6px;text-align:left;vertical-align:top;overflow-wrap:break-word}th{font-weight:600}"
     ".facts th{width:30%;color:#4a5566}.tabs{display:flex;flex-wrap:wrap;gap:6px;margin:6px 0}"
     ".tabs a{padding:3px 10px;border-radius:14px;background:#e7ecf5;text-decoration:none;color:#1c2330}"
     ".tabs a.on{background:#0b5fff;color:#fff}form.filters{display:flex;flex-wrap:wrap;gap:8px;align-items:end}"
@@ -43,12 +43,14 @@ STYLE = (
     "{display:block;width:100%}table.leads thead,table.leads colgroup{display:none}table.leads tr{background:#fff;"
     "border:1px solid #e3e8f0;border-radius:10px;margin:8px 0;padding:4px 8px}table.leads td{border:0;"
     "padding:3px 0}table.leads td[data-label]::before{content:attr(data-label) ': ';color:#5b6575;font-size:.9em}"
-    "input[type=search]{width:100%}form.filters label{flex:1 1 45%}.facts th{width:40%}}"
+    "input[type=search]{width:100%}form.filters label{flex:1 1 45%}.facts th{width:42%;font-size:.92em}}"
 )
 #: Shows every <time> in the browser's time zone and language.
 SCRIPT = (
+    "var lang=document.documentElement.lang,nav=navigator.language||'',"
+    "loc=nav.slice(0,2).toLowerCase()===lang?nav:lang;"
     "document.querySelectorAll('time[datetime]').forEach(function(t){var d=new Date(t.getAttribute('datetime'));"
-    "if(!isNaN(d)){t.textContent=d.toLocaleString(document.documentElement.lang,{day:'numeric',month:'short',"
+    "if(!isNaN(d)){t.textContent=d.toLocaleString(loc,{day:'numeric',month:'short',"
     "hour:'2-digit',minute:'2-digit'});t.title=Intl.DateTimeFormat().resolvedOptions().timeZone;}});"
 )
 TIME = "\x00time\x00"
@@ -309,9 +311,7 @@ def lead_page(
         (text("field", "timeline", language), lead.get("timeline") or "—"),
         (text("field", "budget", language), budget),
         (text("field", "category", language), text("category", lead["need"].get("category"), language) or "—"),
-        (text("field", "reasons", language), " ".join(lead.get("reasons") or []) or "—"),
-        (text("field", "risks", language), " ".join(lead.get("risks") or []) or "—"),
-        (text("field", "consent", language), text("word", "yes" if lead.get("consent") else "no", language)),
+        (text("field", "consent", language), text("word", "agreed" if lead.get("consent") else "not_agreed", language)),
         (
             text("field", "channel", language),
             f"{text('channel', lead['channel'], language)} · {text('language', lead['language'], language)}",
@@ -360,7 +360,7 @@ def lead_page(
         f"<button type='submit'>{escape(t('add_note'))}</button></form>"
     )
     transcript = "".join(
-        f"<tr><td class='{escape(line.get('sender') or '')}' style='width:7.5em'>"
+        f"<tr><td class='{escape(line.get('sender') or '')}' style='width:9.5em'>"
         f"{escape(text('word', 'visitor' if line.get('sender') == 'visitor' else 'assistant', language))}</td>"
         f"<td>{escape(str(line.get('text') or ''))}</td></tr>"
         for line in lead.get("transcript") or []
