@@ -3,7 +3,7 @@
 python -m leads serve [--host 127.0.0.1] [--port 5077]   # the leads API and rep page
 python -m leads list [--status qualified] [--since 2026-11-01]
 python -m leads show LEAD_ID
-python -m leads export --format csv|json [--out FILE]
+python -m leads export --format csv|json [--out FILE] [--language en|fr|pl]   # CSV: headers in words
 python -m leads retry            # outbox, waiting hand-offs, failed notifications
 python -m leads erase EMAIL      # GDPR: everything about one person
 """
@@ -20,32 +20,43 @@ from typing import Any, Dict, List, Optional, TextIO
 from leads.filters import parse_filters
 from leads.storage.db import migrate, session_scope
 
+#: The exported columns (the contract's fields) and the label of each header, in ``config/rep_labels.yml``.
 CSV_COLUMNS = (
-    "id",
-    "conversation_id",
-    "channel",
-    "language",
-    "status",
-    "score",
-    "contact.name",
-    "contact.email",
-    "contact.phone",
-    "contact.company",
-    "contact.job_title",
-    "need.summary",
-    "need.category",
-    "interest.level",
-    "authority",
-    "benefits",
-    "current_vendor",
-    "stakeholders",
-    "reasons",
-    "risks",
-    "handoff.rep",
-    "handoff.status",
-    "created_at",
-    "updated_at",
+    ("id", "lead_id"),
+    ("conversation_id", "conversation_id"),
+    ("channel", "channel"),
+    ("language", "language"),
+    ("status", "status"),
+    ("score", "score"),
+    ("contact.name", "name"),
+    ("contact.email", "email"),
+    ("contact.phone", "phone"),
+    ("contact.company", "company"),
+    ("contact.job_title", "job_title"),
+    ("need.summary", "need"),
+    ("need.category", "category"),
+    ("interest.level", "interest"),
+    ("authority", "authority"),
+    ("benefits", "benefits"),
+    ("current_vendor", "vendor"),
+    ("stakeholders", "buying_center"),
+    ("reasons", "reasons"),
+    ("risks", "risks"),
+    ("handoff.rep", "rep"),
+    ("handoff.status", "handoff"),
+    ("created_at", "created"),
+    ("updated_at", "updated"),
 )
+#: Columns holding a code, and the label group that turns it into words.
+CODED = {
+    "channel": "channel",
+    "language": "language",
+    "status": "status",
+    "need.category": "category",
+    "interest.level": "interest",
+    "authority": "authority",
+    "benefits": "benefit",
+}
 
 
 def _leads(filters: Dict[str, Any]) -> List[Dict[str, Any]]:
@@ -55,27 +66,36 @@ def _leads(filters: Dict[str, Any]) -> List[Dict[str, Any]]:
         return [lead_to_contract(lead) for lead in list_leads(session, **filters)]
 
 
-def _cell(lead: Dict[str, Any], column: str) -> str:
+def _cell(lead: Dict[str, Any], column: str, language: str) -> str:
+    from leads import describe
+    from leads.labels import text, words
+
     value: Any = lead
     for part in column.split("."):
         value = (value or {}).get(part) if isinstance(value, dict) else None
     if column == "stakeholders":
         return "; ".join(
-            f"{p.get('name') or ''} ({p.get('role') or ''}) {p['stance']}"
+            f"{describe.person(p, language)}, {text('stance', p.get('stance') or 'unknown', language)}"
             + (f": {p['concern']}" if p.get("concern") else "")
             for p in value or []
         )
+    if column == "handoff.status":
+        return describe.handoff(lead, language) if lead.get("handoff") else ""
+    if column in CODED:
+        return words(CODED[column], value if isinstance(value, list) else [value], language, "")
     if isinstance(value, list):
         return "; ".join(str(v) for v in value)
     return "" if value is None else str(value)
 
 
-def write_csv(leads: List[Dict[str, Any]], out: TextIO) -> None:
-    """Leads as CSV, one row each; cells that a spreadsheet would run as formulas are quoted."""
+def write_csv(leads: List[Dict[str, Any]], out: TextIO, language: str = "en") -> None:
+    """Leads as CSV, one row each, headers and codes in words; cells a spreadsheet would run as formulas are quoted."""
+    from leads.labels import text
+
     writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow([text("field", label, language) for _, label in CSV_COLUMNS])
     for lead in leads:
-        row = [_cell(lead, c) for c in CSV_COLUMNS]
+        row = [_cell(lead, column, language) for column, _ in CSV_COLUMNS]
         writer.writerow(["'" + v if v[:1] in ("=", "+", "-", "@") else v for v in row])
 
 
@@ -94,6 +114,7 @@ def main(argv: Optional[List[str]] = None, out: TextIO = sys.stdout) -> int:
         sub.add_argument("--limit", default="1000")
     export.add_argument("--format", choices=("csv", "json"), default="json")
     export.add_argument("--out")
+    export.add_argument("--language", choices=("en", "fr", "pl"), default="en", help="of the CSV headers and words")
     commands.add_parser("show", help="one lead as JSON").add_argument("lead_id")
     commands.add_parser("retry", help="retry the outbox, hand-offs and notifications now")
     commands.add_parser("erase", help="erase everything about one person").add_argument("email")
@@ -120,7 +141,7 @@ def main(argv: Optional[List[str]] = None, out: TextIO = sys.stdout) -> int:
             return 0
         buffer = io.StringIO()
         if args.format == "csv":
-            write_csv(leads, buffer)
+            write_csv(leads, buffer, args.language)
         else:
             json.dump(leads, buffer, ensure_ascii=False, indent=2)
         if args.out:

@@ -196,12 +196,12 @@ def index(
     rows = []
     for lead in result["leads"]:
         contact = lead["contact"]
-        sub = ", ".join(str(v) for v in (contact.get("name"), contact.get("email")) if v)
         title = lead_title(lead, language)
+        sub = ", ".join(str(v) for v in (contact.get("name"), contact.get("email")) if v and v != title)
         promise = promise_html(promises.get(lead["id"]), now, language)
         cells = [
             f"<a href='/reps/leads/{escape(quote(lead['id']))}{_lang_suffix(raw)}'>{escape(title)}</a>"
-            + (f"<br><span class='muted'>{escape(sub)}</span>" if sub and sub != title else ""),
+            + (f"<br><span class='muted'>{escape(sub)}</span>" if sub else ""),
             f"<span class='tag {escape(lead['status'])}'>{escape(text('status', lead['status'], language))}</span> "
             f"<span class='muted'>{lead['score']}/100</span>",
             escape(describe.need(lead, language)),

@@ -95,7 +95,8 @@ POLISH = record(
             "name": "Piotr Wiśniewski",
             "role": "kierownik IT",
             "stance": "saboteur",
-            "concern": "To ja podpisuję, ale nasz kierownik IT Piotr może być przeciw, bo martwi się o bezpieczeństwo danych",
+            "concern": "To ja podpisuję, ale nasz kierownik IT Piotr może być przeciw, "
+            "bo martwi się o bezpieczeństwo danych",
         },
     ],
     benefits=["upfront_savings", "easier_work"],

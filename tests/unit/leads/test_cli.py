@@ -45,9 +45,14 @@ def test_export_csv_and_json(sqlite_env, tmp_path):
     code, text = run("export", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert code == 0 and len(rows) == 2
-    row = next(r for r in rows if r["conversation_id"] == "c1")
-    assert row["need.summary"].startswith("'=")  # never runs as a spreadsheet formula
-    assert "Ben (IT contractor) saboteur" in row["stakeholders"]
+    row = next(r for r in rows if r["Conversation id"] == "c1")
+    assert row["Need"].startswith("'=")  # never runs as a spreadsheet formula
+    assert "Ben (IT contractor), may push back: he'll say it's a security risk" in row["Who takes part in the decision"]
+    assert row["Role in the decision"] == "Recommends" and row["What matters to them"] == "lower costs"
+    assert row["Status"] == "Qualified" and row["Interest"] == "Comparing options"
+    code, text = run("export", "--format", "csv", "--language", "pl")
+    polish = next(r for r in csv.DictReader(io.StringIO(text)) if r["Identyfikator rozmowy"] == "c1")
+    assert polish["Rola w decyzji"] == "Rekomenduje" and polish["Kanał"] == "API"
     out = tmp_path / "leads.json"
     assert run("export", "--format", "json", "--out", str(out))[0] == 0
     assert {l["conversation_id"] for l in json.loads(out.read_text())} == {"c1", "c2"}
