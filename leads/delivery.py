@@ -43,8 +43,12 @@ def _targets(route: Route, config: Dict[str, Any]) -> List[tuple]:
     return found
 
 
-def enqueue_handoff(session: Session, lead: Lead, route: Route, config: Dict[str, Any]) -> Handoff:
+def enqueue_handoff(
+    session: Session, lead: Lead, route: Route, config: Dict[str, Any], now: Optional[datetime] = None
+) -> Handoff:
     """Assign the lead (once) and queue one notification per configured target.
+
+    ``now`` is the moment of the hand-off (the promise's deadline counts from it).
 
     Safe when two processes hand off the same lead at once: the first insert
     wins, and the other gets the existing hand-off without queueing anything.
@@ -56,7 +60,7 @@ def enqueue_handoff(session: Session, lead: Lead, route: Route, config: Dict[str
             rep_id=(route.rep or {}).get("id"),
             rep_name=route.name,
             status="queued" if route.queue else "pending",
-            created_at=utcnow(),
+            created_at=now or utcnow(),
         )
         .on_conflict_do_nothing(index_elements=["lead_id"])
     ).rowcount

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from leads.facts import clean_need, short_concern
-from leads.labels import format_time, text, words
+from leads.labels import colon, format_time, text, words
 
 Line = Tuple[str, str]
 
@@ -44,7 +44,8 @@ def interest(lead: Mapping[str, Any], language: Optional[str]) -> str:
 def blockers(lead: Mapping[str, Any], language: Optional[str]) -> List[str]:
     """``Ben (IT contractor): security`` for each possible saboteur."""
     return [
-        f"{person(p, language)}: {short_concern(p.get('concern')) or text('word', 'concern_unknown', language)}"
+        f"{person(p, language)}{colon(language)}"
+        f"{short_concern(p.get('concern')) or text('word', 'concern_unknown', language)}"
         for p in lead.get("stakeholders") or []
         if p.get("stance") == "saboteur"
     ]
@@ -120,5 +121,5 @@ def note(lead: Mapping[str, Any], language: Optional[str]) -> Dict[str, Any]:
     return {
         "language": language,
         "title": text("card", "crm_note", language),
-        "text": "\n".join(f"{label}: {value}" for label, value in lines),
+        "text": "\n".join(f"{label}{colon(language)}{value}" for label, value in lines),
     }

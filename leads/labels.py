@@ -128,3 +128,8 @@ def format_duration(seconds: float, language: Optional[str]) -> str:
     if hours:
         return text("time", "hours", language, h=hours, m=mins)
     return text("time", "minutes", language, m=mins)
+
+
+def colon(language: Optional[str]) -> str:
+    """``": "``, or ``" : "`` in French."""
+    return "\u00a0: " if language_of(language) == "fr" else ": "

@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from leads import describe
 from leads.facts import lead_title
-from leads.labels import parse_time, rep_language, text
+from leads.labels import colon, parse_time, rep_language, text
 from leads.promise import Promise, deadline_text, promise_for, promise_text, time_left
 
 SIGNATURE_HEADER = "X-Lead-Signature"
@@ -116,7 +116,7 @@ def slack_message(
         return out
 
     blocks: List[Dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": title[:150], "emoji": False}},
+        {"type": "header", "text": {"type": "plain_text", "text": inert(title)[:150], "emoji": False}},
         {"type": "section", "text": {"type": "mrkdwn", "text": f"{mention}*{_for_whom(rep, language)}*"}},
         {
             "type": "section",
@@ -182,8 +182,11 @@ def teams_card(
     blocker_label = text("field", "blockers", language)
     for label, value in describe.key_facts(lead, language):
         warn = "⚠ " if label == blocker_label and describe.blockers(lead, language) else ""
-        body.append(_runs((f"{label}: ", True), (warn + value, False)))
-    others = [_runs((f"{label}: ", True), (value, False)) for label, value in describe.other_facts(lead, language)]
+        body.append(_runs((f"{label}{colon(language)}", True), (warn + value, False)))
+    others = [
+        _runs((f"{label}{colon(language)}", True), (value, False))
+        for label, value in describe.other_facts(lead, language)
+    ]
     body.append({"type": "Container", "separator": True, "spacing": "Medium", "items": others})
     card: Dict[str, Any] = {
         "type": "AdaptiveCard",

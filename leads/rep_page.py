@@ -15,7 +15,7 @@ from urllib.parse import quote, urlencode
 from leads import describe
 from leads.facts import lead_title, short_concern
 from leads.filters import CHANNELS, SORTS, STATUSES
-from leads.labels import format_time, text
+from leads.labels import colon, format_time, text
 from leads.promise import Promise, promise_text, time_left
 
 STYLE = (
@@ -290,7 +290,8 @@ def lead_page(
     promise_box = ""
     if promise is not None:
         promise_box = (
-            f"<div class='box promise' id='promise'><b>{escape(text('field', 'promise', language))}:</b> "
+            f"<div class='box promise' id='promise'>"
+            f"<b>{escape(text('field', 'promise', language) + colon(language))}</b>"
             f"{promise_html(promise, now, language, long=True)}</div>"
         )
     reps = list(dict.fromkeys([*rep_names, *([chosen_rep] if chosen_rep else [])]))
@@ -327,7 +328,7 @@ def lead_page(
             f"<li class='{escape(p['stance'])}'>{escape(describe.person(p, language))} — "
             f"{escape(text('stance', p['stance'], language))}"
             + (
-                f": {escape(short_concern(p['concern']) or '')}"
+                f"{escape(colon(language) + (short_concern(p['concern']) or ''))}"
                 if p.get("concern") and p["stance"] == "saboteur"
                 else ""
             )
@@ -339,7 +340,7 @@ def lead_page(
     referral = ""
     if lead.get("referrer"):
         referral += (
-            f"<p id='referred-by'><b>{escape(text('field', 'referred_by', language))}:</b> "
+            f"<p id='referred-by'><b>{escape(text('field', 'referred_by', language) + colon(language))}</b>"
             f"{_lead_link(lead['referrer'], language, suffix)}</p>"
         )
     if lead.get("referred"):
