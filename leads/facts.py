@@ -72,6 +72,8 @@ def short_concern(concern: Optional[str]) -> Optional[str]:
     for markers in (_WORRY_MARKERS, _CAUSE_MARKERS):
         for match in reversed(list(markers.finditer(value))):
             after = re.split(r"[.;!?]|,\s*", _tidy(value[match.end() :]), maxsplit=1)[0]
+            cause = _CAUSE_MARKERS.match(after)
+            after = after[cause.end() :] if cause else after
             after = _tidy(_LEADING_FILLER.sub("", _tidy(after)))
             if len(after) >= 3:
                 return _words(after, MAX_CONCERN_WORDS)
