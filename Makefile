@@ -13,7 +13,7 @@ export PYTHON
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: run test setup train shell lint format validate unit integration e2e browser slack teams story-test bench clean
+.PHONY: run test setup train shell lint format validate unit integration e2e browser rep-page slack teams story-test bench clean
 
 run: train ## Set up, train if needed, start the assistant
 	@VENV=$(VENV) RASA_PORT=$(RASA_PORT) ACTIONS_PORT=$(ACTIONS_PORT) MODEL=$(MODEL) scripts/run.sh
@@ -57,6 +57,10 @@ browser: train ## The chat widget in headless Chromium (installed if missing; sk
 	@scripts/ensure-chromium.sh
 	$(PYTEST) -q tests/integration/browser
 
+rep-page: train ## The rep page in headless Chromium (EN, FR, PL at 1280 and 375 px; screenshots in tests/artifacts/)
+	@scripts/ensure-chromium.sh
+	$(PYTEST) -q tests/integration/rep_page
+
 slack: train ## The Slack channel and the reps' buttons, against a local Slack API
 	$(PYTEST) -q tests/integration/slack
 
@@ -66,7 +70,7 @@ teams: train ## The Microsoft Teams channel, against a local Bot Framework (logi
 story-test: train
 	$(RASA) test core --model $(MODEL) --stories tests/integration/stories --fail-on-prediction-errors --out results/stories
 
-integration: story-test e2e browser slack teams ## Everything that needs the trained model
+integration: story-test e2e browser rep-page slack teams ## Everything that needs the trained model
 
 bench: train ## NLU per language, test stories, speed and memory against stock Rasa: bench/results/REPORT.md
 	$(VENV)/bin/python -m bench.run
