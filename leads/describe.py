@@ -25,7 +25,7 @@ def need(lead: Mapping[str, Any], language: Optional[str]) -> str:
     data = lead.get("need") or {}
     summary = clean_need(data.get("summary"))
     category = text("category", data.get("category"), language) if data.get("category") else ""
-    if summary and category:
+    if summary and category and category.lower() not in summary.lower():
         return f"{summary} ({category})"
     return summary or category or "—"
 

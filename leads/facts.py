@@ -102,8 +102,10 @@ def clean_need(summary: Optional[str]) -> Optional[str]:
     return need
 
 
-def lead_title(lead: Mapping[str, Any], language: Optional[str], tz: Optional[str] = None) -> str:
-    """Company, else the person's name, else "Visitor · web · FR · 30 Nov 10:42"."""
+def lead_title(
+    lead: Mapping[str, Any], language: Optional[str], tz: Optional[str] = None, shown_time: Optional[str] = None
+) -> str:
+    """Company, else the person's name, else "Visitor · web · FR · 30 Nov 10:42" (``shown_time`` for the time)."""
     contact = lead.get("contact") or {}
     for value in (contact.get("company"), contact.get("name")):
         if isinstance(value, str) and value.strip():
@@ -114,5 +116,5 @@ def lead_title(lead: Mapping[str, Any], language: Optional[str], tz: Optional[st
         language,
         channel=text("channel", lead.get("channel") or "rest", language),
         lang_code=str(lead.get("language") or "en").upper(),
-        time=format_time(lead.get("created_at"), language, tz),
+        time=shown_time or format_time(lead.get("created_at"), language, tz),
     )

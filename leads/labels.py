@@ -124,7 +124,7 @@ def format_duration(seconds: float, language: Optional[str]) -> str:
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
     if days:
-        return text("time", "days", language, d=days, h=hours)
+        return text("time", "one_day" if days == 1 else "days", language, d=days, h=hours)
     if hours:
         return text("time", "hours", language, h=hours, m=mins)
     return text("time", "minutes", language, m=mins)

@@ -32,7 +32,7 @@ STYLE = (
     "input,select,textarea,button{font:inherit;max-width:100%}input[type=search]{width:16em}"
     "button{padding:5px 14px;border-radius:6px;border:1px solid #0b5fff;background:#0b5fff;color:#fff;"
     "cursor:pointer}button.pass{background:#fff;color:#b42318;border-color:#b42318}"
-    ".tag{display:inline-block;padding:1px 8px;border-radius:10px;background:#eef2f8;white-space:nowrap}"
+    ".tag{display:inline-block;padding:1px 8px;border-radius:10px;background:#eef2f8}"
     ".tag.qualified{background:#dcf5e3}.tag.nurture{background:#fff4d6}.tag.disqualified{background:#f1f1f1}"
     ".saboteur,.late{color:#b42318;font-weight:600}.muted{color:#5b6575;font-size:.9em}.visitor{color:#0b5fff}"
     ".promise{border-left:4px solid #0b5fff}.done{border-left:4px solid #1a7f37}.error{border-left:4px solid #b42318}"
@@ -82,6 +82,11 @@ def when(moment: Any, language: str) -> str:
 def _with_time(sentence: str, moment: Any, language: str) -> str:
     """An escaped sentence whose time placeholder becomes a ``<time>`` element."""
     return escape(sentence).replace(escape(TIME), when(moment, language))
+
+
+def title_html(lead: Mapping[str, Any], language: str) -> str:
+    """The lead's title, escaped; a visitor's title carries its time in the browser's zone."""
+    return _with_time(lead_title(lead, language, shown_time=TIME), lead.get("created_at"), language)
 
 
 def handoff_html(lead: Mapping[str, Any], language: str) -> str:
@@ -200,7 +205,7 @@ def index(
         sub = ", ".join(str(v) for v in (contact.get("name"), contact.get("email")) if v and v != title)
         promise = promise_html(promises.get(lead["id"]), now, language)
         cells = [
-            f"<a href='/reps/leads/{escape(quote(lead['id']))}{_lang_suffix(raw)}'>{escape(title)}</a>"
+            f"<a href='/reps/leads/{escape(quote(lead['id']))}{_lang_suffix(raw)}'>{title_html(lead, language)}</a>"
             + (f"<br><span class='muted'>{escape(sub)}</span>" if sub else ""),
             f"<span class='tag {escape(lead['status'])}'>{escape(text('status', lead['status'], language))}</span> "
             f"<span class='muted'>{lead['score']}/100</span>",
@@ -258,7 +263,7 @@ def _facts_table(lines: List[describe.Line], extra: Sequence[tuple] = ()) -> str
 
 def _lead_link(lead: Mapping[str, Any], language: str, suffix: str) -> str:
     return (
-        f"<a href='/reps/leads/{escape(quote(lead['id']))}{suffix}'>{escape(lead_title(lead, language))}</a> "
+        f"<a href='/reps/leads/{escape(quote(lead['id']))}{suffix}'>{title_html(lead, language)}</a> "
         f"<span class='muted'>({escape(text('status', lead['status'], language))})</span>"
     )
 
@@ -377,7 +382,7 @@ def lead_page(
     )
     return page(
         title,
-        f"<p><a href='/reps{suffix}'>{escape(t('back'))}</a></p><h1>{escape(title)}</h1><p>{status}</p>"
+        f"<p><a href='/reps{suffix}'>{escape(t('back'))}</a></p><h1>{title_html(lead, language)}</h1><p>{status}</p>"
         + notice
         + promise_box
         + decision

@@ -74,7 +74,7 @@ def test_every_page_in_words_in_the_browser_language(rep_site, rep_browser, lang
 def test_a_lead_without_company_or_name_has_a_readable_title(rep_site, rep_browser):
     page = rep_browser("fr", 1280)
     page.goto(f"{rep_site.url}/reps/leads/{rep_site.ids['partial_fr']}")
-    assert re.fullmatch(r"Visiteur · site web · FR · \d{1,2} \S+ \d\d:\d\d", page.inner_text("h1"))
+    assert re.fullmatch(r"Visiteur · site web · FR · \d{1,2} \S+,? \d\d:\d\d", page.inner_text("h1"))
     page.goto(f"{rep_site.url}/reps/leads/{rep_site.ids['french']}")
     assert page.inner_text("h1") == "Claire Moreau"
 

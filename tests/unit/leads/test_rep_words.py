@@ -85,6 +85,7 @@ def test_dates_in_the_readers_time_zone_and_language():
     assert format_duration(45 * 60, "en") == "45 min"
     assert format_duration(3 * 3600 + 20 * 60, "pl") == "3 godz. 20 min"
     assert format_duration(2 * 86400 + 4 * 3600, "fr") == "2 j 4 h"
+    assert format_duration(86400 + 14 * 3600, "pl") == "1 dzień 14 godz."
 
 
 @pytest.mark.parametrize(
