@@ -135,9 +135,15 @@ def main(argv: Optional[List[str]] = None, out: TextIO = sys.stdout) -> int:
             parser.error(str(error))
         leads = _leads(filters)
         if args.command == "list":
+            from leads.facts import lead_title
+            from leads.labels import text
+
             for lead in leads:
-                who = lead["contact"].get("company") or lead["contact"].get("name") or lead["conversation_id"]
-                print(f"{lead['id']}  {lead['status']:<12} {lead['score']:>3}  {lead['updated_at']}  {who}", file=out)
+                status = text("status", lead["status"], "en")
+                print(
+                    f"{lead['id']}  {status:<24} {lead['score']:>3}  {lead['updated_at']}  {lead_title(lead, 'en')}",
+                    file=out,
+                )
             return 0
         buffer = io.StringIO()
         if args.format == "csv":

@@ -327,7 +327,7 @@ async def reps_decision(request: web.Request) -> web.StreamResponse:
     rep = " ".join(form.get("rep", "").split())[:200]
     decision = form.get("decision")
     if decision not in ("accept", "pass"):
-        return _html(rep_page.message("400", text("page", "decide", _language(request)), _language(request)), 400)
+        return _html(rep_page.message("400", text("page", "bad_form", _language(request)), _language(request)), 400)
     if not rep:
         raise _back(request, lead_id, "who_missing")
     if not await _run(request, _decide, lead_id, rep, decision == "pass"):
