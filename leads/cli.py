@@ -83,7 +83,7 @@ def main(argv: Optional[List[str]] = None, out: TextIO = sys.stdout) -> int:
     parser = argparse.ArgumentParser(prog="python -m leads", description="Serve and work with the stored leads.")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the leads API, the rep page and the Slack buttons")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    serve.add_argument("--host", help="address to listen on (default: LEADS_HOST, else loopback only)")
     serve.add_argument("--port", type=int, default=5077)
     listing = commands.add_parser("list", help="list leads")
     export = commands.add_parser("export", help="export leads as CSV or JSON")
