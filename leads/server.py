@@ -4,7 +4,7 @@
     GET  /api/leads/{id}
     POST /api/leads/{id}/accept     {"rep": "Anna"}  (also /pass)
     POST /api/leads/{id}/resume     hands the conversation back to the bot
-    DELETE /api/leads/people/{email or phone}   erases everything about one person
+    DELETE /api/people              {"email": ...} or {"phone": ...}: erases everything about one person
     GET  /reps, /reps/leads/{id}    the rep page (sign in once at /reps/login)
     POST /slack/interactivity       Slack's button clicks (signed by Slack, no token)
 
@@ -34,6 +34,7 @@ from leads import auth, rep_page, slack_rep
 from leads.delivery import accept
 from leads.filters import parse_filters
 from leads.storage.db import migrate, session_scope
+from leads.storage.erasure import erase_everywhere, kind_of
 from leads.storage.repository import get_lead, lead_to_contract, list_leads
 
 logger = logging.getLogger(__name__)
@@ -152,6 +153,26 @@ async def lead_resume(request: web.Request) -> web.Response:
     return web.json_response({"resumed": lead["conversation_id"]})
 
 
+def _erase(url: Optional[str], who: str) -> Dict[str, int]:
+    return erase_everywhere(who, url)
+
+
+async def erase_person(request: web.Request) -> web.Response:
+    """Erase everything about one person (the address goes in the body, never in the logged URL)."""
+    try:
+        body = await _read_json(request)
+    except ValueError as error:
+        return _error(400, str(error))
+    who = body.get("email") or body.get("phone")
+    if not isinstance(who, str):
+        return _error(400, "Give the person's 'email' or 'phone'.")
+    try:
+        kind_of(who)
+    except ValueError as error:
+        return _error(400, str(error))
+    return web.json_response({"erased": await _run(request, _erase, who)})
+
+
 async def slack_interactivity(request: web.Request) -> web.Response:
     """A rep's Accept/Pass click is recorded; a visitor's click goes on to the assistant."""
     secret = settings.slack_signing_secret()
@@ -220,6 +241,7 @@ def create_app(
     app.router.add_post("/api/leads/{lead_id}/accept", lead_accept)
     app.router.add_post("/api/leads/{lead_id}/pass", lead_accept)
     app.router.add_post("/api/leads/{lead_id}/resume", lead_resume)
+    app.router.add_delete("/api/people", erase_person)
     app.router.add_get(auth.LOGIN_PATH, auth.login_form)
     app.router.add_post(auth.LOGIN_PATH, auth.login)
     app.router.add_get("/reps", reps_index)

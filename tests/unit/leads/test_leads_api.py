@@ -147,3 +147,16 @@ async def test_a_forged_session_cookie_is_refused(api):
         "/reps/login", data={"token": TOKEN}, headers={"X-Forwarded-Proto": "https"}, allow_redirects=False
     ) as response:
         assert "Secure" in response.headers["Set-Cookie"]
+
+
+@pytest.mark.asyncio
+async def test_a_person_is_erased_through_the_api(api):
+    client, _ = api
+    async with client.delete("/api/people", json={"email": "tom@greenleafdental.com"}) as response:
+        assert response.status == 401
+    async with client.delete("/api/people", json={"email": "Tom"}, headers=AUTH) as response:
+        assert response.status == 400
+    async with client.delete("/api/people", json={"email": "TOM@greenleafdental.com"}, headers=AUTH) as response:
+        assert response.status == 200 and (await response.json())["erased"]["leads"] == 2
+    async with client.get("/api/leads", headers=AUTH) as response:
+        assert (await response.json())["leads"] == []
