@@ -96,7 +96,8 @@ def login_page(lang: str, wrong: bool = False, status: int = 200) -> web.Respons
     notice = f"<p class='error' role='alert'>{html.escape(text['wrong'])}</p>" if wrong else ""
     page = (
         f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>"
-        f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{html.escape(text['title'])}</title>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{html.escape(text['title'])}</title>"
         "<style>body{font-family:system-ui,sans-serif;max-width:24rem;margin:4rem auto;padding:0 1rem}"
         "input,button{font:inherit;padding:.5rem;width:100%;box-sizing:border-box;margin:.25rem 0}"
         ".error{color:#b00020}</style></head><body>"
@@ -136,6 +137,4 @@ class PathOnlyAccessLogger(AbstractAccessLogger):
     """The access log without query strings (they may hold filters or, from old links, a token)."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        self.logger.info(
-            '%s "%s %s" %s %.3fs', request.remote, request.method, request.path, response.status, time
-        )
+        self.logger.info('%s "%s %s" %s %.3fs', request.remote, request.method, request.path, response.status, time)

@@ -129,9 +129,7 @@ def deliver_pending(
     """
     now = now or utcnow()
     with session_scope(url) as session:
-        query = select(Delivery.id).where(
-            Delivery.status.in_(("pending", "sending")), Delivery.next_attempt_at <= now
-        )
+        query = select(Delivery.id).where(Delivery.status.in_(("pending", "sending")), Delivery.next_attempt_at <= now)
         if lead_id:
             query = query.where(Delivery.lead_id == lead_id)
         due = list(session.execute(query.order_by(Delivery.id)).scalars())

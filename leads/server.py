@@ -26,9 +26,9 @@ import aiohttp
 from aiohttp import web
 
 from common import settings
+from common.secret_files import read_or_create
 from common.slack_payloads import interaction_payload
 from common.slack_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, check
-from common.secret_files import read_or_create
 from common.tokens import rasa_api_token
 from leads import auth, rep_page, slack_rep
 from leads.delivery import accept

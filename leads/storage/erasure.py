@@ -23,8 +23,8 @@ from sqlalchemy import delete, func, inspect, select, text
 from sqlalchemy.orm import Session, object_session
 
 from common.tokens import erasure_salt
-from leads.storage.db import engine, insert, session_scope
 from leads.scoring import score
+from leads.storage.db import engine, insert, session_scope
 from leads.storage.models import Delivery, Erasure, Lead, Referral, Stakeholder, utcnow
 from leads.storage.repository import lead_to_contract
 
@@ -252,5 +252,3 @@ def compact(session_bind: Any) -> None:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         connection.exec_driver_sql("VACUUM")
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-
-

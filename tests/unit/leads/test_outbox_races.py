@@ -26,8 +26,7 @@ def _in_processes(count: int, code: str, env_extra: dict) -> None:
 
     env = {**os.environ, **env_extra, "PYTHONPATH": str(ROOT)}
     processes = [
-        subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stderr=subprocess.PIPE)
-        for _ in range(count)
+        subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stderr=subprocess.PIPE) for _ in range(count)
     ]
     for process in processes:
         _, error = process.communicate(timeout=120)
