@@ -38,7 +38,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from yarl import URL
 
-from bot.channels import MAX_MESSAGE_CHARS, visitor_text
+from bot.channels import MAX_MESSAGE_CHARS, conversation_id, visitor_text
 from bot.teams_auth import HTTP_TIMEOUT_SECONDS, AuthError, ReplyToken, SigningKeys, TokenVerifier
 from common import settings
 
@@ -315,7 +315,7 @@ class TeamsInput(BotFrameworkInput):
         return {
             "activity": activity,
             "text": text,
-            "sender": activity["from"]["id"].strip(),
+            "sender": conversation_id(self.name(), activity["from"]["id"].strip()),
             "metadata": {"locale": locale} if locale else {},
         }
 
