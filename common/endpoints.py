@@ -21,6 +21,8 @@ from common.secret_files import private_folder, write_private
 def tracker_store(database_url: Optional[str] = None) -> Dict[str, Any]:
     """Rasa's SQL tracker store on the lead database (SQLite by default)."""
     url = database_url if database_url is not None else settings.database_url()
+    if url and url.startswith("sqlite:///"):
+        return {"type": "SQL", "dialect": "sqlite", "db": url[len("sqlite:///") :]}
     if url:
         return {"type": "SQL", "dialect": "postgresql", "host": url, "db": "unused"}
     path = settings.sqlite_path()

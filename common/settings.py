@@ -38,8 +38,8 @@ def reps_file() -> Path:
 
 # -- the lead database and its outbox ----------------------------------------
 def var_dir() -> Path:
-    """Where the running assistant keeps its files (database, outbox, tokens)."""
-    return ROOT / "var"
+    """Where the running assistant keeps its files (database, outbox, tokens): ``VAR_DIR`` or ``var/``."""
+    return Path(env("VAR_DIR") or ROOT / "var")
 
 
 def database_url() -> Optional[str]:

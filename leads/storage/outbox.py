@@ -232,6 +232,11 @@ class LeadWriter:
                 if entry is None:
                     continue
                 try:
+                    check_entry(entry.get("record"), entry.get("transcript"), entry.get("referrals"))
+                except InvalidLead as error:  # never a question of the database: set aside at once
+                    self._reject(path, entry, str(error))
+                    continue
+                try:
                     self._attempt(entry)
                 except Unreachable:
                     raise

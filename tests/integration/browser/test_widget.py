@@ -65,7 +65,7 @@ class Visitor:
         return session_id
 
     def tracker(self) -> Dict[str, Any]:
-        return self.assistant.tracker(self.session_id)
+        return self.assistant.tracker(self.session_id, "web")
 
     @property
     def slots(self) -> Dict[str, Any]:
