@@ -112,12 +112,12 @@ class LimitedBlueprint(Blueprint):
 
     def __init__(self, *args: Any, body_limit: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.body_limit = body_limit
+        self.ctx.body_limit = body_limit
 
     def register(self, app: Sanic, options: Dict[Text, Any]) -> None:
         apply_request_limit(app)
         prefix = options.get("url_prefix") or self.url_prefix or ""
-        limit_route_bodies(app, prefix, self.body_limit)
+        limit_route_bodies(app, prefix, self.ctx.body_limit)
         super().register(app, options)
 
 
