@@ -172,10 +172,10 @@ def request_max_bytes() -> int:
 
 
 def rate_per_visitor() -> int:
-    """Messages one visitor may send per minute on a public channel: ``RATE_LIMIT_VISITOR`` (30)."""
+    """Messages one visitor may send per minute on a public channel: ``RATE_LIMIT_VISITOR`` (30; 0: no limit)."""
     return int(env("RATE_LIMIT_VISITOR", "30"))
 
 
 def rate_per_address() -> int:
-    """Requests one network address may send per minute to a public channel: ``RATE_LIMIT_ADDRESS`` (300)."""
+    """Messages one network address may send per minute to a public channel: ``RATE_LIMIT_ADDRESS`` (300; 0: none)."""
     return int(env("RATE_LIMIT_ADDRESS", "300"))
