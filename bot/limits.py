@@ -30,8 +30,7 @@ TOO_FAST = {
     "en": "You're sending messages faster than I can read them. Please wait a few seconds and try again.",
     "fr": "Vos messages arrivent plus vite que je ne peux les lire. Merci de patienter quelques secondes, "
     "puis de réessayer.",
-    "pl": "Wiadomości przychodzą szybciej, niż zdążę je przeczytać. Proszę odczekać kilka sekund "
-    "i spróbować ponownie.",
+    "pl": "Wiadomości przychodzą szybciej, niż zdążę je przeczytać. Proszę odczekać kilka sekund i spróbować ponownie.",
 }
 
 
