@@ -24,7 +24,7 @@ def tracker_store(database_url: Optional[str] = None) -> Dict[str, Any]:
     if url and url.startswith("sqlite:///"):
         return {"type": "SQL", "dialect": "sqlite", "db": url[len("sqlite:///") :]}
     if url:
-        return {"type": "SQL", "dialect": "postgresql", "host": url, "db": "unused"}
+        return {"type": "SQL", "dialect": "postgresql", "url": url}  # Rasa passes "url" on as the host
     path = settings.sqlite_path()
     private_folder(path.parent)
     return {"type": "SQL", "dialect": "sqlite", "db": str(path)}
