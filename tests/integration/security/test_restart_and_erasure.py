@@ -50,8 +50,15 @@ def test_a_restart_in_the_middle_of_a_conversation_continues_it_in_each_language
     before = {lang: stack.tracker(sender) for lang, sender in senders.items()}
     for lang, tracker in before.items():
         assert tracker["slots"]["need"] and tracker["slots"]["language"] == lang, tracker["slots"]
+    handed_off = f"handoff-{uuid.uuid4().hex[:6]}"  # a visitor handed to a rep: the bot steps back
+    stack.say(handed_off, "Hi, I'm Olivia Grant, olivia.grant@harbour-freight.example, our helpdesk is swamped.")
+    stack.say(handed_off, "Could I talk to a real person, please?")
+    assert stack.tracker(handed_off)["paused"], stack.tracker(handed_off)["events"][-3:]
 
     stack.restart()
+
+    assert stack.tracker(handed_off)["paused"]  # the pause survives the restart
+    assert stack.say(handed_off, "Hello? Is anyone there?") == (200, [])
 
     for lang, (locale, need, _, answer) in CONVERSATIONS.items():
         tracker = stack.tracker(senders[lang])
