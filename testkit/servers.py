@@ -59,7 +59,7 @@ def api_url(base: str, path: str, token: str = RASA_API_TOKEN) -> str:
 
 def tracker_url(base: str, sender: str, channel: str = "rest") -> str:
     """The tracker of a channel's sender, as the Rasa HTTP API serves it (with the token)."""
-    conversation = urllib.parse.quote(PREFIXES[channel] + sender, safe="")
+    conversation = urllib.parse.quote(PREFIXES[channel] + sender, safe=":")  # as Teams ids are kept
     return api_url(base, f"/conversations/{conversation}/tracker")
 
 
