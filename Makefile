@@ -9,14 +9,15 @@ MODEL       := models/lead-assistant.tar.gz
 TRAIN_INPUT := config.yml domain.yml bot/nlu.py bot/language.py common/languages.py $(shell find data -name '*.yml' 2>/dev/null)
 RASA_PORT   ?= 5005
 ACTIONS_PORT ?= 5055
+LEADS_PORT  ?= 5077
 export PYTHON
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: run test setup train shell lint format validate unit integration e2e browser rep-page slack teams story-test bench clean
+.PHONY: run test setup train shell lint format validate unit integration e2e browser rep-page slack teams security story-test bench clean
 
 run: train ## Set up, train if needed, start the assistant
-	@VENV=$(VENV) RASA_PORT=$(RASA_PORT) ACTIONS_PORT=$(ACTIONS_PORT) MODEL=$(MODEL) scripts/run.sh
+	@VENV=$(VENV) RASA_PORT=$(RASA_PORT) ACTIONS_PORT=$(ACTIONS_PORT) LEADS_PORT=$(LEADS_PORT) MODEL=$(MODEL) scripts/run.sh
 
 setup: $(VENV)/.installed
 
@@ -33,7 +34,7 @@ $(MODEL): $(TRAIN_INPUT) | $(VENV)/.installed
 	@touch $@
 
 shell: train ## Chat in the terminal (starts its own action server)
-	@$(RASA) run actions --actions actions --port $(ACTIONS_PORT) > /dev/null 2>&1 & pid=$$!; \
+	@$(VENV)/bin/python -m actions.server --port $(ACTIONS_PORT) > /dev/null 2>&1 & pid=$$!; \
 	 trap "kill $$pid" EXIT; sleep 5; $(RASA) shell --model $(MODEL) --endpoints endpoints.yml
 
 lint: $(VENV)/.installed ## Style and common mistakes (ruff; configuration in pyproject.toml)
@@ -67,10 +68,13 @@ slack: train ## The Slack channel and the reps' buttons, against a local Slack A
 teams: train ## The Microsoft Teams channel, against a local Bot Framework (login and connector)
 	$(PYTEST) -q tests/integration/teams
 
+security: train ## Attacks on what make run exposes: tokens, limits, restarts, erasure
+	$(PYTEST) -q tests/integration/security
+
 story-test: train
 	$(RASA) test core --model $(MODEL) --stories tests/integration/stories --fail-on-prediction-errors --out results/stories
 
-integration: story-test e2e browser rep-page slack teams ## Everything that needs the trained model
+integration: story-test e2e browser rep-page slack teams security ## Everything that needs the trained model
 
 bench: train ## NLU per language, test stories, speed and memory against stock Rasa: bench/results/REPORT.md
 	$(VENV)/bin/python -m bench.run

@@ -90,7 +90,7 @@ def profile_conversation(rasa_url: str, timings_file: Path, script: Dict[str, An
         predict_ms = None
         if index:  # the conversation exists: a prediction leaves it as it is
             clock = time.perf_counter()
-            status, _ = http("POST", f"{rasa_url}/conversations/{sender}/predict")
+            status, _ = http("POST", f"{rasa_url}/conversations/rest_{sender}/predict")
             predict_ms = 1000 * (time.perf_counter() - clock) if status == 200 else None
         _, offset = _timings_since(timings_file, offset)
         clock = time.perf_counter()
@@ -100,7 +100,7 @@ def profile_conversation(rasa_url: str, timings_file: Path, script: Dict[str, An
             raise RuntimeError(f"the REST channel answered {status}: {replies}")
         time.sleep(0.05)  # let the action server finish appending its last timing line
         timings, offset = _timings_since(timings_file, offset)
-        status, tracker = http("GET", f"{rasa_url}/conversations/{sender}/tracker")
+        status, tracker = http("GET", f"{rasa_url}/conversations/rest_{sender}/tracker")
         predictions = predictions_in_last_turn(tracker.get("events") or []) if status == 200 else 0
         turns.append(
             {

@@ -72,6 +72,11 @@ def environment(work: Path, database_url: str, **extra: str) -> Dict[str, str]:
             "SANIC_HOST": "127.0.0.1",
             "DATABASE_URL": database_url,
             "LEADS_OUTBOX_DIR": str(work / "outbox"),
+            # the load comes from one address on purpose: no rate limit (0 switches it off)
+            "RATE_LIMIT_VISITOR": "0",
+            "RATE_LIMIT_ADDRESS": "0",
+            "ERASURE_SALT": "bench",
+            "WEB_SESSION_SECRET": "bench",
             "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         }
     )

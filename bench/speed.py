@@ -153,7 +153,7 @@ def qualifications_completed(server: Server, senders: List[str]) -> Dict[str, in
     """How many of the finished scripted conversations ended with a submitted lead."""
     submitted = 0
     for sender in senders:
-        status, tracker = http("GET", f"{server.url}/conversations/{sender}/tracker")
+        status, tracker = http("GET", f"{server.url}/conversations/rest_{sender}/tracker")
         if status == 200 and (tracker.get("slots") or {}).get("lead_submitted"):
             submitted += 1
     return {"conversations": len(senders), "lead_submitted": submitted}

@@ -32,6 +32,7 @@ from sanic.response import HTTPResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.limits import ChannelLimits, too_fast
 from bot.slack_events import EventCache, SlackMessage, message_from_click, message_from_event
 from common import settings
 from common.slack_payloads import MAX_BODY_BYTES, interaction_payload, is_rep_action
@@ -118,6 +119,7 @@ class SlackEventsInput(SlackInput):
     def __init__(self, slack_token: Text, slack_signing_secret: Text, api_url: Text = DEFAULT_API_URL) -> None:
         self.api_url = api_url if api_url.endswith("/") else api_url + "/"
         self.events = EventCache()
+        self.limits = ChannelLimits(per_address=0)  # events come from Slack: per visitor only
         super().__init__(
             slack_token, use_threads=True, slack_signing_secret=slack_signing_secret, conversation_granularity="thread"
         )
@@ -160,9 +162,21 @@ class SlackEventsInput(SlackInput):
             input_channel=self.name(),
             metadata=message.metadata,
         )
-        task = asyncio.create_task(self._handle(on_new_message, user_message))
+        if self.limits.check(message.sender_id):  # too many messages: a polite word, nothing processed
+            polite = too_fast(message.metadata.get("locale"))
+            reply = user_message.output_channel.send_text_message(message.sender_id, polite)
+            task = asyncio.create_task(self._handle_reply(reply, message.sender_id))
+        else:
+            task = asyncio.create_task(self._handle(on_new_message, user_message))
         self._background_tasks.add(task)
         task.add_done_callback(self._background_tasks.discard)
+
+    @staticmethod
+    async def _handle_reply(reply: Awaitable[Any], sender_id: Text) -> None:
+        try:
+            await reply
+        except Exception as error:  # a failed notice is only logged
+            logger.warning("Could not tell %s to slow down (%s).", sender_id, type(error).__name__)
 
     @staticmethod
     async def _handle(on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage) -> None:

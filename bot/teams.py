@@ -38,7 +38,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from yarl import URL
 
-from bot.channels import MAX_MESSAGE_CHARS, visitor_text
+from bot.channels import MAX_MESSAGE_CHARS, conversation_id, visitor_text
+from bot.limits import ChannelLimits, too_fast
 from bot.teams_auth import HTTP_TIMEOUT_SECONDS, AuthError, ReplyToken, SigningKeys, TokenVerifier
 from common import settings
 
@@ -256,6 +257,7 @@ class TeamsInput(BotFrameworkInput):
         self.verifier: Optional[TokenVerifier] = None
         self.reply_token: Optional[ReplyToken] = None
         self._tasks: Set[asyncio.Task] = set()
+        self.limits = ChannelLimits(per_address=0)  # activities come from Microsoft: per visitor only
         if settings:
             self.verifier = TokenVerifier(settings.app_id, SigningKeys(settings.openid_url))
             self.reply_token = ReplyToken(settings.token_url, settings.app_id, settings.app_password)
@@ -315,7 +317,7 @@ class TeamsInput(BotFrameworkInput):
         return {
             "activity": activity,
             "text": text,
-            "sender": activity["from"]["id"].strip(),
+            "sender": conversation_id(self.name(), activity["from"]["id"].strip()),
             "metadata": {"locale": locale} if locale else {},
         }
 
@@ -324,6 +326,9 @@ class TeamsInput(BotFrameworkInput):
         try:
             async with aiohttp.ClientSession(timeout=timeout) as session:
                 output = TeamsOutput(self.settings, message["activity"], self.reply_token, session)
+                if self.limits.check(message["sender"]):  # too many messages: a polite word, nothing processed
+                    await output.send_text_message(message["sender"], too_fast(message["metadata"].get("locale")))
+                    return
                 await on_new_message(
                     UserMessage(
                         message["text"],

@@ -235,7 +235,9 @@ class TokenVerifier:
     def check_activity(self, token: VerifiedToken, activity: Dict[str, Any]) -> None:
         """Raise ``Forbidden`` unless the token covers this activity."""
         claimed = token.claims.get("serviceUrl")
-        if claimed is not None and not _same_url(claimed, activity.get("serviceUrl")):
+        if claimed is None:  # replies carry the bot's own token: they go only where Microsoft said
+            raise Forbidden("The token names no serviceUrl.")
+        if not _same_url(claimed, activity.get("serviceUrl")):
             raise Forbidden("The activity's serviceUrl does not match the token.")
         endorsed = self.keys.endorsements(token.kid)
         if endorsed is not None and activity.get("channelId") not in endorsed:

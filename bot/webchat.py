@@ -8,9 +8,17 @@ and adds what a public endpoint needs:
   exception, and never affect other conversations;
 - text typed as ``/intent{...}`` stays ordinary text;
 - the message ``metadata`` (the browser's locale) reaches the NLU;
+- session ids are issued by the server (``web_sessions``: 128 random bits,
+  signed); a browser may come back with the id it was given, any other is
+  replaced, and a socket may only send messages for the session confirmed to
+  it; the conversation id is the session id prefixed with ``web_``;
 - after ``session_request`` with a known session id, a ``session_history``
   event carries the conversation so far, so that a page reload or a move to
-  another page of the site shows it again, replies included.
+  another page of the site shows it again, replies included;
+- each session and each network address may send only so many messages a
+  minute; beyond that the socket gets a polite ``error`` event (code
+  ``rate_limited``) in the visitor's language;
+- only the websites in ``WIDGET_ORIGINS`` may connect (any, by default).
 
 It also serves the widget script and a demo page:
 
@@ -23,7 +31,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import uuid
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text
 
@@ -34,8 +41,11 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels import MAX_MESSAGE_CHARS, visitor_text
+from bot import web_sessions
+from bot.channels import MAX_MESSAGE_CHARS, conversation_id, visitor_text
+from bot.limits import ChannelLimits, apply_request_limit, too_fast
 from bot.socket_server import ERROR_EVENT, PoliteAsyncServer
+from common import settings
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +53,8 @@ STATIC = Path(__file__).resolve().parent / "static"
 HISTORY_EVENT = "session_history"
 MAX_HISTORY_ENTRIES = 200
 MAX_METADATA_CHARS = 10_000
+#: The largest socket.io packet (a message with its metadata fits well within it).
+MAX_PACKET_BYTES = 64 * 1024
 #: Session ids are random tokens: long enough not to be guessed, safe as room names.
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{16,128}")
 _WORD_JOINER = "\u2060"
@@ -140,6 +152,7 @@ class WebChatBlueprint(SocketBlueprint):
 
     def register(self, app: Sanic, options: Dict[Text, Any]) -> None:
         self.ctx.channel.app = app
+        apply_request_limit(app)
         super().register(app, options)
 
 
@@ -187,16 +200,24 @@ class WebChatInput(SocketIOInput):
         if store is None:
             return []
         try:
-            tracker = await store.retrieve(session_id)
+            tracker = await store.retrieve(conversation_id(self.name(), session_id))
         except Exception as error:
             logger.warning("Could not read the conversation %s: %s", session_id, error)
             return []
         return transcript(tracker.events, self.name()) if tracker else []
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        # Any origin may connect: the widget runs on the customer's own website.
-        sio = PoliteAsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        # The widget runs on the company's own websites: WIDGET_ORIGINS, or any ([] turns the check off).
+        origins = settings.widget_origins()
+        sio = PoliteAsyncServer(
+            async_mode="sanic",
+            cors_allowed_origins=[] if origins == ["*"] else origins,
+            max_http_buffer_size=MAX_PACKET_BYTES,
+        )
         self.sio = sio
+        limits = ChannelLimits()
+        confirmed: Dict[Text, Text] = {}  # socket id -> the session id confirmed to it
+        addresses: Dict[Text, Text] = {}  # socket id -> the visitor's network address
         namespace = self.namespace
         blueprint = WebChatBlueprint(self, sio, self.socketio_path, "socketio_webhook", __name__)
 
@@ -204,16 +225,21 @@ class WebChatInput(SocketIOInput):
             await sio.emit(ERROR_EVENT, {"error": reason, "code": code}, to=sid, namespace=namespace)
 
         async def connect(sid: Text, environ: Any = None, auth: Any = None, *_: Any) -> bool:
+            request = environ.get("sanic.request") if isinstance(environ, dict) else None
+            addresses[sid] = (getattr(request, "remote_addr", "") or getattr(request, "ip", "")) if request else ""
             return self._authorized(auth)
 
         async def disconnect(sid: Text, *_: Any) -> None:
+            confirmed.pop(sid, None)
+            addresses.pop(sid, None)
             logger.debug("Web chat connection %s closed.", sid)
 
         async def session_request(sid: Text, data: Any = None, *_: Any) -> None:
-            wanted = valid_session_id(data.get("session_id")) if isinstance(data, dict) else None
-            session_id = wanted or uuid.uuid4().hex
+            wanted = web_sessions.verified(data.get("session_id")) if isinstance(data, dict) else None
+            session_id = wanted or web_sessions.issue()
+            confirmed[sid] = session_id
             if self.session_persistence:
-                sio.enter_room(sid, session_id, namespace=namespace)
+                sio.enter_room(sid, conversation_id(self.name(), session_id), namespace=namespace)
                 past = await self.history(session_id) if wanted else []
                 await sio.emit(HISTORY_EVENT, past, to=sid, namespace=namespace)
             await sio.emit("session_confirm", session_id, to=sid, namespace=namespace)
@@ -224,7 +250,21 @@ class WebChatInput(SocketIOInput):
             except ValueError as error:
                 await refuse(sid, str(error), "bad_message")
                 return
-            sender = event["session_id"] if self.session_persistence else sid
+            if self.session_persistence and event["session_id"] != confirmed.get(sid):
+                await refuse(sid, "'session_id' must be the id confirmed by 'session_confirm'.", "unknown_session")
+                return
+            session = event["session_id"] if self.session_persistence else sid
+            wait = limits.check(session, addresses.get(sid, ""))
+            if wait:
+                message = too_fast(event["metadata"].get("locale"))
+                await sio.emit(
+                    ERROR_EVENT,
+                    {"error": message, "code": "rate_limited", "retry_after": wait},
+                    to=sid,
+                    namespace=namespace,
+                )
+                return
+            sender = conversation_id(self.name(), session)
             if self.session_persistence:
                 sio.enter_room(sid, sender, namespace=namespace)
             message = UserMessage(

@@ -38,8 +38,8 @@ def reps_file() -> Path:
 
 # -- the lead database and its outbox ----------------------------------------
 def var_dir() -> Path:
-    """Where the running assistant keeps its files (database, outbox, tokens)."""
-    return ROOT / "var"
+    """Where the running assistant keeps its files (database, outbox, tokens): ``VAR_DIR`` or ``var/``."""
+    return Path(env("VAR_DIR") or ROOT / "var")
 
 
 def database_url() -> Optional[str]:
@@ -74,6 +74,16 @@ def leads_token_file() -> Path:
     return Path(env("LEADS_TOKEN_FILE") or var_dir() / "leads_api_token")
 
 
+def leads_host() -> str:
+    """Where the leads server listens: ``LEADS_HOST`` (``127.0.0.1``, loopback only)."""
+    return env("LEADS_HOST", "127.0.0.1")
+
+
+def leads_behind_https() -> bool:
+    """Whether reps reach the leads server over https (``LEADS_PUBLIC_URL`` starts with ``https://``)."""
+    return env("LEADS_PUBLIC_URL").lower().startswith("https://")
+
+
 def rasa_url() -> str:
     """The Rasa server, as the leads server reaches it: ``RASA_URL`` (``http://localhost:5005``)."""
     return env("RASA_URL", "http://localhost:5005").rstrip("/")
@@ -99,3 +109,73 @@ def slack_signing_secret() -> str:
 def slack_api_url() -> str:
     """Slack's Web API: ``SLACK_API_URL`` (tests point it at a local Slack)."""
     return env("SLACK_API_URL", SLACK_DEFAULT_API_URL)
+
+
+# -- the Rasa server's HTTP API, the action server and the channels ----------
+def rasa_api_token() -> str:
+    """``RASA_API_TOKEN``; empty when a generated one is to be used."""
+    return env("RASA_API_TOKEN")
+
+
+def rasa_token_file() -> Path:
+    """Where the generated Rasa API token is kept: ``RASA_TOKEN_FILE`` or ``var/rasa_api_token``."""
+    return Path(env("RASA_TOKEN_FILE") or var_dir() / "rasa_api_token")
+
+
+def actions_host() -> str:
+    """Where the action server listens: ``ACTIONS_HOST`` (``127.0.0.1``, loopback only)."""
+    return env("ACTIONS_HOST", "127.0.0.1")
+
+
+def actions_token() -> str:
+    """``ACTIONS_TOKEN``: the token the Rasa server sends the action server (required off loopback)."""
+    return env("ACTIONS_TOKEN")
+
+
+def actions_url(port: int) -> str:
+    """The action server as the Rasa server reaches it: ``ACTIONS_URL`` or loopback on ``port``."""
+    return env("ACTIONS_URL", f"http://127.0.0.1:{port}/webhook")
+
+
+def widget_origins() -> list:
+    """The websites allowed to open the chat widget: ``WIDGET_ORIGINS``, space or comma separated (any)."""
+    origins = [o.rstrip("/") for o in env("WIDGET_ORIGINS", "*").replace(",", " ").split()]
+    return ["*"] if "*" in origins else origins
+
+
+def rest_channel_token() -> str:
+    """``REST_CHANNEL_TOKEN``: when set, the REST channel requires it as a bearer token."""
+    return env("REST_CHANNEL_TOKEN")
+
+
+def web_session_secret() -> str:
+    """``WEB_SESSION_SECRET``; empty when a generated one (``var/web_session_secret``) is to be used."""
+    return env("WEB_SESSION_SECRET")
+
+
+def web_session_secret_file() -> Path:
+    return Path(env("WEB_SESSION_SECRET_FILE") or var_dir() / "web_session_secret")
+
+
+def erasure_salt() -> str:
+    """``ERASURE_SALT``; empty when a generated one (``var/erasure_salt``) is to be used."""
+    return env("ERASURE_SALT")
+
+
+def erasure_salt_file() -> Path:
+    return Path(env("ERASURE_SALT_FILE") or var_dir() / "erasure_salt")
+
+
+def request_max_bytes() -> int:
+    """The largest request body the Rasa server reads: ``REQUEST_MAX_BYTES`` (1 MB)."""
+    return int(env("REQUEST_MAX_BYTES", str(1024 * 1024)))
+
+
+def rate_per_visitor() -> int:
+    """Messages one visitor may send per minute on a public channel: ``RATE_LIMIT_VISITOR`` (30; 0: no limit)."""
+    return int(env("RATE_LIMIT_VISITOR", "30"))
+
+
+def rate_per_address() -> int:
+    """Messages one network address may send per minute to a public channel: ``RATE_LIMIT_ADDRESS`` (300; 0: none)."""
+    return int(env("RATE_LIMIT_ADDRESS", "300"))

@@ -5,7 +5,7 @@ python -m leads list [--status qualified] [--since 2026-11-01]
 python -m leads show LEAD_ID
 python -m leads export --format csv|json [--out FILE] [--language en|fr|pl]   # CSV: headers in words
 python -m leads retry            # outbox, waiting hand-offs, failed notifications
-python -m leads erase EMAIL      # GDPR: everything about one person
+python -m leads erase EMAIL|PHONE   # GDPR: everything about one person, for good
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def main(argv: Optional[List[str]] = None, out: TextIO = sys.stdout) -> int:
     parser = argparse.ArgumentParser(prog="python -m leads", description="Serve and work with the stored leads.")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the leads API, the rep page and the Slack buttons")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    serve.add_argument("--host", help="address to listen on (default: LEADS_HOST, else loopback only)")
     serve.add_argument("--port", type=int, default=5077)
     listing = commands.add_parser("list", help="list leads")
     export = commands.add_parser("export", help="export leads as CSV or JSON")
@@ -117,7 +117,9 @@ def main(argv: Optional[List[str]] = None, out: TextIO = sys.stdout) -> int:
     export.add_argument("--language", choices=("en", "fr", "pl"), default="en", help="of the CSV headers and words")
     commands.add_parser("show", help="one lead as JSON").add_argument("lead_id")
     commands.add_parser("retry", help="retry the outbox, hand-offs and notifications now")
-    commands.add_parser("erase", help="erase everything about one person").add_argument("email")
+    commands.add_parser("erase", help="erase everything about one person, for good").add_argument(
+        "who", metavar="EMAIL|PHONE", help="the person's e-mail address or phone number"
+    )
     args = parser.parse_args(argv)
     if args.command == "serve":
         from leads.server import serve as run_server
@@ -184,11 +186,16 @@ def main(argv: Optional[List[str]] = None, out: TextIO = sys.stdout) -> int:
         )
         return 0 if result["failed"] == 0 else 2
     if args.command == "erase":
-        from leads.storage.repository import erase_person
+        from leads.storage.erasure import erase_everywhere, kind_of
 
-        with session_scope() as session:
-            count = erase_person(session, args.email)
-        print(f"Erased {count} record(s) about {args.email}.", file=out)
+        try:
+            kind_of(args.who)
+        except ValueError as error:
+            parser.error(str(error))
+        counts = erase_everywhere(args.who)
+        print(f"Erased everything about this {kind_of(args.who)}:", file=out)
+        for what, count in counts.items():
+            print(f"  {what}: {count}", file=out)
         return 0
     return 1
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional
 
 import requests
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from common import settings
@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 TIMEOUT = (3, 10)
 MAX_BACKOFF = timedelta(hours=1)
 REP_TARGETS = ("slack", "teams")
+#: How long a process may take to send a delivery it claimed before another may try it.
+CLAIM_SECONDS = 60
 
 
 def last_assignments(session: Session) -> Dict[str, datetime]:
@@ -103,23 +105,47 @@ def _send(delivery: Delivery) -> tuple:
         return False, None, f"{type(error).__name__}: {error}"[:500]
 
 
+def _claim(url: Optional[str], delivery_id: int, now: datetime) -> bool:
+    """Take one due delivery for this process, with a conditional update: only one process wins it.
+
+    The claim is a lease: a process that dies while sending leaves the delivery
+    due again after ``CLAIM_SECONDS``.
+    """
+    with session_scope(url) as session:
+        claimed = session.execute(
+            update(Delivery)
+            .where(
+                Delivery.id == delivery_id,
+                Delivery.status.in_(("pending", "sending")),
+                Delivery.next_attempt_at <= now,
+            )
+            .values(status="sending", next_attempt_at=utcnow() + timedelta(seconds=CLAIM_SECONDS))
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    return claimed == 1
+
+
 def deliver_pending(
     url: Optional[str] = None, now: Optional[datetime] = None, lead_id: Optional[str] = None
 ) -> Dict[str, int]:
-    """Try every due delivery once; failures stay queued with exponential backoff."""
+    """Try every due delivery once; failures stay queued with exponential backoff.
+
+    Each delivery is claimed before it is sent, so that two processes (the
+    action server's retries and ``python -m leads retry``) never send it twice.
+    """
     now = now or utcnow()
     with session_scope(url) as session:
-        query = select(Delivery.id).where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
+        query = select(Delivery.id).where(Delivery.status.in_(("pending", "sending")), Delivery.next_attempt_at <= now)
         if lead_id:
             query = query.where(Delivery.lead_id == lead_id)
         due = list(session.execute(query.order_by(Delivery.id)).scalars())
     counts = {"delivered": 0, "failed": 0}
     for delivery_id in due:
+        if not _claim(url, delivery_id, now):
+            continue  # another process has it
         with session_scope(url) as session:
-            delivery = session.get(
-                Delivery, delivery_id, with_for_update=session.get_bind().dialect.name == "postgresql"
-            )
-            if delivery is None or delivery.status != "pending":
+            delivery = session.get(Delivery, delivery_id)
+            if delivery is None or delivery.status != "sending":
                 continue
             ok, status_code, error = _send(delivery)
             delivery.attempts += 1
@@ -136,6 +162,7 @@ def deliver_pending(
                         handoff.status = "notified"
                 counts["delivered"] += 1
             else:
+                delivery.status = "pending"
                 delivery.next_attempt_at = utcnow() + min(timedelta(seconds=5 * 2**delivery.attempts), MAX_BACKOFF)
                 counts["failed"] += 1
                 logger.warning(

@@ -4,22 +4,24 @@
     GET  /api/leads/{id}
     POST /api/leads/{id}/accept     {"rep": "Anna"}  (also /pass)
     POST /api/leads/{id}/resume     hands the conversation back to the bot
-    GET  /reps, /reps/leads/{id}    the rep page (log in once with ?token=...): filters, search, sort, paging
+    DELETE /api/people              {"email": ...} or {"phone": ...}: erases everything about one person
+    GET  /reps, /reps/leads/{id}    the rep page (sign in once at /reps/login): filters, search, sort, paging
     POST /reps/leads/{id}/decision  a rep's Accept or Pass (form: rep, decision=accept|pass)
     POST /reps/leads/{id}/notes     a rep's note (form: author, text)
     POST /slack/interactivity       Slack's button clicks (signed by Slack, no token)
 
-Run with ``python -m leads serve --port 5077``; the token is
-``LEADS_API_TOKEN`` (when unset, one is generated and written to ``var/``).
+Every route but ``/health``, the sign-in form and Slack's takes
+``Authorization: Bearer <token>`` or the rep session cookie. Run with
+``python -m leads serve --port 5077`` (``LEADS_HOST``: loopback unless told
+otherwise); the token is ``LEADS_API_TOKEN`` (when unset, one is generated and
+written to ``var/``, 0600).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
-import secrets
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 from urllib.parse import quote, urlencode
 
@@ -28,15 +30,18 @@ from aiohttp import web
 
 from common import settings
 from common.languages import LANGUAGES
+from common.secret_files import read_or_create
 from common.slack_payloads import interaction_payload
 from common.slack_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, check
-from leads import rep_page, slack_rep
+from common.tokens import rasa_api_token
+from leads import auth, rep_page, slack_rep
 from leads.delivery import accept
 from leads.filters import PER_PAGE, parse_filters, parse_page_filters
 from leads.labels import browser_language, text
 from leads.promise import open_promise
 from leads.routing import load_config
 from leads.storage.db import migrate, session_scope
+from leads.storage.erasure import erase_everywhere, kind_of
 from leads.storage.models import utcnow
 from leads.storage.repository import (
     add_note,
@@ -51,7 +56,6 @@ from leads.storage.repository import (
 
 logger = logging.getLogger(__name__)
 
-COOKIE = "leads_token"
 REP_COOKIE = "leads_rep"
 MAX_NOTE_CHARS = 2000
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -59,47 +63,23 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 def api_token() -> str:
     """``LEADS_API_TOKEN``, or a generated one kept in ``var/leads_api_token``."""
-    token = settings.leads_api_token()
-    if token:
-        return token
-    path = settings.leads_token_file()
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_urlsafe(24)
-    path.write_text(token)
-    path.chmod(0o600)
-    return token
+    return read_or_create(settings.leads_token_file(), settings.leads_api_token())
 
 
 def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
-def _authorized(request: web.Request) -> bool:
-    token = request.app["token"]
-    header = request.headers.get("Authorization", "")
-    given = header[7:] if header.lower().startswith("bearer ") else request.cookies.get(COOKIE, "")
-    return bool(given) and hmac.compare_digest(given.encode(), token.encode())
+#: Routes that need no token: the health check, the sign-in form, and Slack's (Slack signs instead).
+OPEN_PATHS = ("/health", auth.LOGIN_PATH, slack_rep.PATH)
 
 
 @web.middleware
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Token check, and clean JSON errors instead of tracebacks."""
-    if request.path == "/health":
-        return await handler(request)
-    if request.path.startswith("/reps") and request.query.get("token"):
-        if hmac.compare_digest(request.query["token"].encode(), request.app["token"].encode()):
-            response = web.HTTPFound(request.path)
-            response.set_cookie(COOKIE, request.app["token"], httponly=True, samesite="Strict")
-            raise response
-    if request.path != slack_rep.PATH and not _authorized(request):  # Slack signs instead
-        if request.path.startswith("/reps"):
-            return web.Response(
-                status=401,
-                content_type="text/html",
-                text="<p>Open this page with <code>?token=…</code> (the leads API token).</p>",
-            )
+    """Token or session check, and clean JSON errors instead of tracebacks."""
+    if request.path not in OPEN_PATHS and not auth.signed_in(request, request.app["token"]):
+        if request.path.startswith("/reps"):  # a browser: to the sign-in form (a token in the URL is ignored)
+            return auth.login_page(auth.language(request), status=401)
         return _error(401, "A valid bearer token is required.")
     try:
         return await handler(request)
@@ -183,12 +163,33 @@ async def lead_resume(request: web.Request) -> web.Response:
     url = f"{request.app['rasa_url']}/conversations/{lead['conversation_id']}/tracker/events"
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as client:
-            async with client.post(url, json={"event": "resume"}) as response:
+            params = {"token": request.app["rasa_token"] or rasa_api_token()}
+            async with client.post(url, json={"event": "resume"}, params=params) as response:
                 if response.status >= 300:
                     return _error(502, f"The assistant answered {response.status}.")
     except aiohttp.ClientError as error:
         return _error(502, f"The assistant is unreachable ({type(error).__name__}).")
     return web.json_response({"resumed": lead["conversation_id"]})
+
+
+def _erase(url: Optional[str], who: str) -> Dict[str, int]:
+    return erase_everywhere(who, url)
+
+
+async def erase_person(request: web.Request) -> web.Response:
+    """Erase everything about one person (the address goes in the body, never in the logged URL)."""
+    try:
+        body = await _read_json(request)
+    except ValueError as error:
+        return _error(400, str(error))
+    who = body.get("email") or body.get("phone")
+    if not isinstance(who, str):
+        return _error(400, "Give the person's 'email' or 'phone'.")
+    try:
+        kind_of(who)
+    except ValueError as error:
+        return _error(400, str(error))
+    return web.json_response({"erased": await _run(request, _erase, who)})
 
 
 async def slack_interactivity(request: web.Request) -> web.Response:
@@ -361,18 +362,25 @@ async def health(_: web.Request) -> web.Response:
 
 
 def create_app(
-    db_url: Optional[str] = None, token: Optional[str] = None, rasa_url: Optional[str] = None
+    db_url: Optional[str] = None,
+    token: Optional[str] = None,
+    rasa_url: Optional[str] = None,
+    rasa_token: Optional[str] = None,
 ) -> web.Application:
     """The leads server's application."""
     app = web.Application(middlewares=[guard], client_max_size=64 * 1024)
     app["db_url"], app["token"] = db_url, token or api_token()
     app["rasa_url"] = (rasa_url or settings.rasa_url()).rstrip("/")
+    app["rasa_token"] = rasa_token  # the Rasa HTTP API's token; read when first needed when not given
     app.router.add_get("/health", health)
     app.router.add_get("/api/leads", leads_index)
     app.router.add_get("/api/leads/{lead_id}", lead_detail)
     app.router.add_post("/api/leads/{lead_id}/accept", lead_accept)
     app.router.add_post("/api/leads/{lead_id}/pass", lead_accept)
     app.router.add_post("/api/leads/{lead_id}/resume", lead_resume)
+    app.router.add_delete("/api/people", erase_person)
+    app.router.add_get(auth.LOGIN_PATH, auth.login_form)
+    app.router.add_post(auth.LOGIN_PATH, auth.login)
     app.router.add_get("/reps", reps_index)
     app.router.add_get("/reps/leads/{lead_id}", reps_lead)
     app.router.add_post("/reps/leads/{lead_id}/decision", reps_decision)
@@ -382,8 +390,14 @@ def create_app(
     return app
 
 
-def serve(host: str = "127.0.0.1", port: int = 5077) -> None:
+def serve(host: Optional[str] = None, port: int = 5077) -> None:
     """Run the leads server until interrupted (the schema is migrated first)."""
     logging.basicConfig(level=logging.INFO)
     migrate()
-    web.run_app(create_app(), host=host, port=port, print=None)
+    web.run_app(
+        create_app(),
+        host=host or settings.leads_host(),
+        port=port,
+        print=None,
+        access_log_class=auth.PathOnlyAccessLogger,
+    )

@@ -14,10 +14,13 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+
+from common import endpoints
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "lead-assistant.tar.gz"
@@ -27,6 +30,37 @@ START_TIMEOUT = 240
 
 #: A server's readiness check: the URL to GET, and what its JSON body must satisfy.
 Check = Tuple[str, Callable[[Any], bool]]
+
+#: The tokens and secrets the test servers share (never the ones of ``var/``).
+RASA_API_TOKEN = "test-rasa-api-token"
+ACTIONS_TOKEN = "test-actions-token"
+#: Each channel's prefix of conversation ids (``bot.channels.PREFIXES``).
+PREFIXES = {"rest": "rest_", "web": "web_", "teams": "teams_", "slack": ""}
+
+
+def secrets_env(**overrides: str) -> Dict[str, str]:
+    """The servers' tokens and secrets for a test run, and rate limits a test suite does not hit."""
+    env = {
+        "RASA_API_TOKEN": RASA_API_TOKEN,
+        "ACTIONS_TOKEN": ACTIONS_TOKEN,
+        "WEB_SESSION_SECRET": "test-web-session-secret",
+        "ERASURE_SALT": "test-erasure-salt",
+        "RATE_LIMIT_VISITOR": "10000",
+        "RATE_LIMIT_ADDRESS": "100000",
+    }
+    env.update(overrides)
+    return env
+
+
+def api_url(base: str, path: str, token: str = RASA_API_TOKEN) -> str:
+    """A URL of the Rasa HTTP API, with its token."""
+    return f"{base}{path}{'&' if '?' in path else '?'}token={urllib.parse.quote(token)}"
+
+
+def tracker_url(base: str, sender: str, channel: str = "rest") -> str:
+    """The tracker of a channel's sender, as the Rasa HTTP API serves it (with the token)."""
+    conversation = urllib.parse.quote(PREFIXES[channel] + sender, safe=":")  # as Teams ids are kept
+    return api_url(base, f"/conversations/{conversation}/tracker")
 
 
 def free_port() -> int:
@@ -52,8 +86,8 @@ def http(method: str, url: str, body: Any = None, raw: Optional[bytes] = None, t
 
 
 def action_server(port: int) -> List[str]:
-    """The command that starts the action server."""
-    return [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)]
+    """The command that starts the action server (loopback; its token comes from ``ACTIONS_TOKEN``)."""
+    return [str(BIN / "python"), "-m", "actions.server", "--port", str(port)]
 
 
 def leads_server(port: int) -> List[str]:
@@ -61,14 +95,16 @@ def leads_server(port: int) -> List[str]:
     return [str(BIN / "python"), "-m", "leads", "serve", "--port", str(port)]
 
 
-def rasa_server(port: int, endpoints: Path, credentials: Path) -> List[str]:
-    """The command that starts the Rasa server on loopback with the trained model."""
+def rasa_server(port: int, endpoints: Path, credentials: Path, token: str = RASA_API_TOKEN) -> List[str]:
+    """The command that starts the Rasa server on loopback with the trained model and a protected API."""
     return [
         str(BIN / "rasa"),
         "run",
         "--model",
         str(MODEL),
         "--enable-api",
+        "--auth-token",
+        token,
         "--port",
         str(port),
         "--interface",
@@ -80,10 +116,12 @@ def rasa_server(port: int, endpoints: Path, credentials: Path) -> List[str]:
     ]
 
 
-def endpoints_file(folder: Path, actions_port: int) -> Path:
-    """An endpoints file pointing the Rasa server at the action server."""
+def endpoints_file(folder: Path, actions_port: int, database_url: Optional[str] = None) -> Path:
+    """The endpoints file ``make run`` writes: the action server with its token, and the SQL tracker
+    store on ``database_url`` (by default an SQLite file in ``folder``)."""
     path = folder / "endpoints.yml"
-    path.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
+    database = database_url or f"sqlite:///{folder / 'leads.db'}"
+    path.write_text(endpoints.render(f"http://127.0.0.1:{actions_port}/webhook", ACTIONS_TOKEN, database))
     return path
 
 
@@ -94,7 +132,7 @@ def health(port: int) -> Check:
 
 def rasa_status(port: int) -> Check:
     """Ready when the Rasa server has loaded its model."""
-    return f"http://127.0.0.1:{port}/status", lambda body: bool(body and body.get("model_file"))
+    return api_url(f"http://127.0.0.1:{port}", "/status"), lambda body: bool(body and body.get("model_file"))
 
 
 def wait_ready(url: str, process: subprocess.Popen, log: Path, ready: Callable[[Any], bool]) -> None:

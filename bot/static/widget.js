@@ -320,7 +320,11 @@
       if (name === "session_history") onHistory(payload);
       else if (name === "session_confirm") onConfirm(payload);
       else if (name === "bot_uttered" && payload) onBot(payload);
-      else if (name === "error") status.textContent = t.error;
+      else if (name === "error") {
+        // The server's polite "slow down" is already in the visitor's language; other errors use ours.
+        var rateLimited = payload && payload.code === "rate_limited" && typeof payload.error === "string";
+        status.textContent = rateLimited ? payload.error : t.error;
+      }
     }
   }
   function onConfirm(sessionId) {

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from common import settings
+from common.secret_files import private_folder, write_private
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -24,7 +25,9 @@ def database_url() -> str:
     if url:
         return url
     path = settings.sqlite_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
+    if not path.exists():  # personal data: readable by the assistant's user only
+        write_private(path, "")
     return f"sqlite:///{path}"
 
 
@@ -33,6 +36,7 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA secure_delete=ON")  # erased rows are overwritten, not left in free pages
     cursor.close()
 
 

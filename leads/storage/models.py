@@ -147,3 +147,12 @@ class Referral(Base):
     company = Column(String(200))
     note = Column(Text)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Erasure(Base):
+    """A tombstone: the salted hash of an erased e-mail, phone or conversation (never the value itself)."""
+
+    __tablename__ = "erasures"
+    digest = Column(String(64), primary_key=True)
+    kind = Column(String(16), nullable=False)
+    erased_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from leads.scoring import score
 from leads.storage.db import insert
 from leads.storage.models import Handoff, Lead, Note, Referral, Stakeholder, new_id, utcnow
+from leads.storage.validation import merge
 
 CHANNELS = ("web", "slack", "teams", "rest")
 
@@ -95,7 +96,17 @@ def save_lead(
     transcript: Optional[List[Dict[str, Any]]] = None,
     referred_by: Optional[str] = None,
 ) -> Lead:
-    """Insert or update the lead of ``record['conversation_id']``: one lead per conversation."""
+    """Insert or update the lead of ``record['conversation_id']``: one lead per conversation.
+
+    An update merges: what is stored stays when the new record has nothing for
+    it (e.g. after a restart lost the conversation's memory).
+    """
+    stored = session.execute(
+        _query().where(Lead.conversation_id == str(record["conversation_id"])[:128])
+    ).scalar_one_or_none()
+    if stored is not None:
+        record = merge(lead_to_contract(stored), record)
+        transcript = transcript or None  # an empty transcript never replaces a stored one
     row = _row(record, transcript)
     if referred_by:
         row["referred_by"] = referred_by
@@ -336,16 +347,3 @@ def save_referrals(session: Session, lead_id: str, referrals: Iterable[Dict[str,
         count += 1
     session.flush()
     return count
-
-
-def erase_person(session: Session, email: str) -> int:
-    """Erase every lead and referral about the person with ``email``; returns how many rows went."""
-    email = email.strip().lower()
-    doomed = list(session.execute(select(Lead).where(func.lower(Lead.contact_email) == email)).scalars())
-    for lead in doomed:
-        session.delete(lead)
-    referrals = list(session.execute(select(Referral).where(func.lower(Referral.email) == email)).scalars())
-    for referral in referrals:
-        session.delete(referral)
-    session.flush()
-    return len(doomed) + len(referrals)

@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import websockets
 
-from testkit.servers import http
+from testkit.servers import http, tracker_url
 
 MALFORMED = [
     "4x",  # not a Socket.IO packet
@@ -102,7 +102,7 @@ class Client:
 
 
 def tracker_events(rasa_url: str, session_id: str) -> List[Dict[str, Any]]:
-    return http("GET", f"{rasa_url}/conversations/{session_id}/tracker")[1].get("events") or []
+    return http("GET", tracker_url(rasa_url, session_id, "web"))[1].get("events") or []
 
 
 def messages_sent(before: List[Dict[str, Any]], after: List[Dict[str, Any]]) -> Optional[int]:
@@ -129,21 +129,22 @@ def test_engine_io_handshake_and_sessions(assistant):
             assert history == [] and len(session_id) >= 16  # a new session gets a random id
             history, refused = await client.session("../../etc")
             assert refused != "../../etc"  # not a usable id: a fresh one instead
-            mine = uuid.uuid4().hex
-            history, confirmed = await client.session(mine)
-            assert confirmed == mine and history == []
-            replies = await client.say(mine, "Hallo", {"locale": "pl-PL"})
+            made_up = uuid.uuid4().hex
+            history, confirmed = await client.session(made_up)
+            assert confirmed != made_up and history == []  # ids are the server's to issue
+            history, again = await client.session(confirmed)
+            assert again == confirmed  # an id it issued is taken back (a reload)
+            replies = await client.say(confirmed, "Hallo", {"locale": "pl-PL"})
             assert replies and "Dzień dobry" in replies[0]["text"]
-            await client.say(mine, "We need fewer repetitive support tickets.")
+            await client.say(confirmed, "We need fewer repetitive support tickets.")
 
     run(scenario())
 
 
 def test_the_history_comes_back_with_the_session(assistant):
     async def scenario() -> None:
-        session_id = uuid.uuid4().hex
         async with Client(assistant.url) as first:
-            await first.session(session_id)
+            _, session_id = await first.session(None)
             await first.say(session_id, "Hi, our support team drowns in repetitive tickets every day.")
             replies = await first.say(session_id, "I'm the one who signs.")
         async with Client(assistant.url) as second:  # a reload: a new connection, the same session
@@ -152,7 +153,7 @@ def test_the_history_comes_back_with_the_session(assistant):
         assert history[0] == {"from": "visitor", "text": "Hi, our support team drowns in repetitive tickets every day."}
         assert {"from": "visitor", "text": "I'm the one who signs."} in history
         assert history[-1]["from"] == "bot" and history[-1]["text"] == replies[-1]["text"]
-        slots = assistant.slots(session_id)
+        slots = assistant.slots(session_id, "web")
         assert slots["authority"] == "decision_maker"
 
         # A conversation held on another channel is not shown to whoever asks for its id.
@@ -168,9 +169,8 @@ def test_the_history_comes_back_with_the_session(assistant):
 def test_malformed_packets_get_a_polite_error_and_harm_nothing(assistant):
     async def scenario() -> None:
         async with Client(assistant.url) as bad, Client(assistant.url) as good:
-            bad_id, good_id = uuid.uuid4().hex, uuid.uuid4().hex
-            await bad.session(bad_id)
-            await good.session(good_id)
+            _, bad_id = await bad.session(None)
+            _, good_id = await good.session(None)
             await good.say(good_id, "Hi, we get far too many repetitive support tickets.")
             for frame in MALFORMED:
                 if isinstance(frame, str) and "%s" in frame:
@@ -186,7 +186,7 @@ def test_malformed_packets_get_a_polite_error_and_harm_nothing(assistant):
             # the other conversation goes on, and so does the one that sent the garbage
             replies = await good.say(good_id, "Yes, I'm the one who signs.")
             assert replies
-            assert assistant.slots(good_id)["authority"] == "decision_maker"
+            assert assistant.slots(good_id, "web")["authority"] == "decision_maker"
             replies = await bad.say(bad_id, "Hello, we need help with our support inbox.")
             assert replies and not any("Traceback" in r.get("text", "") for r in replies)
         status, body = http("GET", f"{assistant.url}/webhooks/socketio/")

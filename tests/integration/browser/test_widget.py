@@ -65,7 +65,7 @@ class Visitor:
         return session_id
 
     def tracker(self) -> Dict[str, Any]:
-        return self.assistant.tracker(self.session_id)
+        return self.assistant.tracker(self.session_id, "web")
 
     @property
     def slots(self) -> Dict[str, Any]:
@@ -85,7 +85,7 @@ class Visitor:
         act()
         deadline = time.time() + TURN_TIMEOUT
         while True:
-            tracker = self.assistant.tracker(self.session_id)
+            tracker = self.assistant.tracker(self.session_id, "web")
             events = tracker.get("events") or []
             users = sum(1 for event in events if event["event"] == "user")
             if users > before and events[-1]["event"] == "action" and events[-1]["name"] == "action_listen":

@@ -22,6 +22,8 @@ from testkit.servers import (
     rasa_server,
     rasa_status,
     running,
+    secrets_env,
+    tracker_url,
 )
 from testkit.tcp_proxy import TcpProxy
 from tests.fakes.receiver import Receiver
@@ -46,13 +48,13 @@ class Assistant:
         assert isinstance(replies, list)
         return replies
 
-    def slots(self, sender: str) -> Dict[str, Any]:
-        status, tracker = http("GET", f"{self.url}/conversations/{sender}/tracker")
+    def slots(self, sender: str, channel: str = "rest") -> Dict[str, Any]:
+        status, tracker = http("GET", tracker_url(self.url, sender, channel))
         assert status == 200, tracker
         return tracker["slots"]
 
-    def tracker(self, sender: str) -> Dict[str, Any]:
-        return http("GET", f"{self.url}/conversations/{sender}/tracker")[1]
+    def tracker(self, sender: str, channel: str = "rest") -> Dict[str, Any]:
+        return http("GET", tracker_url(self.url, sender, channel))[1]
 
 
 def _database(tmp) -> tuple:
@@ -123,11 +125,12 @@ def assistant(tmp_path_factory) -> Iterator[Assistant]:
         "CRM_WEBHOOK_SECRET": CRM_SECRET,
         "LEADS_API_TOKEN": API_TOKEN,
         "RASA_URL": f"http://127.0.0.1:{rasa_port}",
+        **secrets_env(),
     }
     commands = {
         "actions": action_server(actions_port),
         "leads": leads_server(leads_port),
-        "rasa": rasa_server(rasa_port, endpoints_file(tmp, actions_port), ROOT / "credentials.yml"),
+        "rasa": rasa_server(rasa_port, endpoints_file(tmp, actions_port, direct_url), ROOT / "credentials.yml"),
     }
     checks = {"actions": health(actions_port), "leads": health(leads_port), "rasa": rasa_status(rasa_port)}
     try:

@@ -32,7 +32,7 @@ def leads_of(assistant, sender: str):
     """Every stored lead of one conversation, with its stakeholders and hand-off loaded."""
     with session_scope(assistant.db_url) as session:
         query = select(Lead).options(selectinload(Lead.stakeholders), selectinload(Lead.handoff))
-        return list(session.execute(query.where(Lead.conversation_id == sender)).scalars())
+        return list(session.execute(query.where(Lead.conversation_id == f"rest_{sender}")).scalars())
 
 
 def api(assistant, path: str):
@@ -80,7 +80,7 @@ def test_a_qualified_conversation_makes_one_lead_and_one_notification(assistant)
     crm = [r for r in assistant.receiver.requests if r["path"] == "/crm" and lead.id in r["body"].decode()]
     assert len(crm) == 1 and notify.verify(crm[0]["body"], CRM_SECRET, crm[0]["headers"]["X-Lead-Signature"])
 
-    found = api(assistant, f"/api/leads?conversation_id={sender}")["leads"]
+    found = api(assistant, f"/api/leads?conversation_id=rest_{sender}")["leads"]
     assert len(found) == 1
     contract = api(assistant, f"/api/leads/{found[0]['id']}")
     assert contract["contact"] == {
@@ -121,7 +121,7 @@ def test_the_database_down_mid_conversation(assistant):
         assert all(replies), "the visitor got an answer to every message"
         assert any("s.collins@northbay-logistics.com" in r for r in replies if r)
         with session_scope(assistant.db_url) as session:
-            stored = session.execute(select(Lead).where(Lead.conversation_id == sender)).scalar_one()
+            stored = session.execute(select(Lead).where(Lead.conversation_id == f"rest_{sender}")).scalar_one()
             assert stored.status == "partial"  # the database saw nothing since the outage
     finally:
         assistant.proxy.start()
@@ -147,13 +147,13 @@ def test_fifty_concurrent_conversations_make_fifty_leads(assistant):
     def stored():
         with session_scope(assistant.db_url) as session:
             rows = session.execute(
-                select(Lead.conversation_id, Lead.authority).where(Lead.conversation_id.like(f"load-{run}-%"))
+                select(Lead.conversation_id, Lead.authority).where(Lead.conversation_id.like(f"rest_load-{run}-%"))
             ).all()
         return rows if len(rows) == 50 and all(a == "decision_maker" for _, a in rows) else None
 
     rows = wait_for(stored, timeout=60)
     assert rows is not None
-    assert sorted(c for c, _ in rows) == sorted(senders)
+    assert sorted(c for c, _ in rows) == sorted(f"rest_{s}" for s in senders)
 
 
 def test_the_leads_api_refuses_without_token(assistant):

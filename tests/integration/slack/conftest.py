@@ -28,6 +28,8 @@ from testkit.servers import (
     rasa_server,
     rasa_status,
     running,
+    secrets_env,
+    tracker_url,
 )
 from tests.fakes.slack_api import BOT_USER, SlackApi, signed_headers
 from tests.integration.e2e.conftest import _reps_file
@@ -177,7 +179,7 @@ class Workspace:
         return post(url, body, signed_headers(body, secret, timestamp, "application/x-www-form-urlencoded"))
 
     def tracker(self, sender: str) -> Dict[str, Any]:
-        status, tracker = http("GET", f"{self.rasa_url}/conversations/{sender}/tracker")
+        status, tracker = http("GET", tracker_url(self.rasa_url, sender, "slack"))
         assert status == 200, tracker
         return tracker
 
@@ -216,6 +218,7 @@ def workspace(tmp_path_factory) -> Iterator[Workspace]:
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack.url("/api/"),
+        **secrets_env(),
     }
     commands = {
         "actions": action_server(actions_port),

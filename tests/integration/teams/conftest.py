@@ -30,6 +30,8 @@ from testkit.servers import (
     rasa_server,
     rasa_status,
     running,
+    secrets_env,
+    tracker_url,
 )
 from tests.fakes.microsoft import MicrosoftLogin, SigningKey
 from tests.fakes.receiver import Receiver
@@ -101,7 +103,7 @@ class TeamsWorld:
                 return error.code, payload
 
     def tracker(self, sender: str) -> Dict[str, Any]:
-        status, tracker = http("GET", f"{self.rasa_url}/conversations/{urllib.parse.quote(sender, safe=':')}/tracker")
+        status, tracker = http("GET", tracker_url(self.rasa_url, sender, "teams"))
         assert status == 200, tracker
         return tracker
 
@@ -154,6 +156,7 @@ def teams_world(tmp_path_factory) -> Iterator[TeamsWorld]:
         "TEAMS_APP_PASSWORD": APP_PASSWORD,
         "TEAMS_OPENID_URL": login.openid_url,
         "TEAMS_TOKEN_URL": login.token_url,
+        **secrets_env(),
     }
     commands = {
         "actions": action_server(actions_port),

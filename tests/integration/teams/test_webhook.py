@@ -172,6 +172,7 @@ REFUSED = {
     "wrong issuer": (lambda t: t.key.token(APP_ID, t.service_url, issuer="https://login.example/"), 401),
     "no token": (lambda t: None, 401),
     "serviceUrl not the token's": (lambda t: t.key.token(APP_ID, "https://smba.trafficmanager.net/amer/"), 403),
+    "no serviceUrl claim": (lambda t: t.key.token(APP_ID, None), 403),
 }
 
 

@@ -48,3 +48,11 @@ def db_url(request, tmp_path) -> Iterator[str]:
     yield url
     engine(url).dispose()
     _drop_schema(schema)
+
+
+@pytest.fixture(autouse=True)
+def _private_files(tmp_path, monkeypatch) -> None:
+    """Generated salts and tokens go to the test's folder, not to ``var/``."""
+    monkeypatch.setenv("ERASURE_SALT_FILE", str(tmp_path / "erasure_salt"))
+    monkeypatch.setenv("RASA_TOKEN_FILE", str(tmp_path / "rasa_api_token"))
+    monkeypatch.setenv("LEADS_OUTBOX_DIR", str(tmp_path / "outbox"))

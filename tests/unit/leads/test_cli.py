@@ -60,8 +60,10 @@ def test_export_csv_and_json(sqlite_env, tmp_path):
 
 def test_erase_a_person(sqlite_env):
     code, text = run("erase", "TOM@greenleafdental.com")
-    assert code == 0 and "Erased 1" in text
+    assert code == 0 and "leads: 1" in text and "tom@" not in text.lower()
     assert len(run("list")[1].strip().splitlines()) == 1
+    with pytest.raises(SystemExit):  # neither an e-mail nor a phone number
+        main(["erase", "Tom"])
 
 
 def test_bad_filter_is_a_clear_error(sqlite_env, capsys):

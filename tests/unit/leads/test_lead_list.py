@@ -14,8 +14,9 @@ from leads.delivery import accept
 from leads.filters import FilterError, parse_filters, parse_page_filters
 from leads.server import create_app
 from leads.storage.db import migrate, session_scope
+from leads.storage.erasure import erase
 from leads.storage.models import Handoff, Lead, Note
-from leads.storage.repository import add_note, erase_person, notes_of, referred_leads, save_lead, search_leads
+from leads.storage.repository import add_note, notes_of, referred_leads, save_lead, search_leads
 from tests.samples import lead
 
 TOKEN = "list-token"
@@ -89,7 +90,7 @@ def test_notes_referrals_and_erasure(db_url):
         assert note["author"] == "Emma" and note["text"] == "Called,  demo on Tuesday" and note["at"].endswith("Z")
         assert [r["id"] for r in referred_leads(session, ids["tom"])] == [ids["anne"]]
     with session_scope(db_url) as session:
-        assert erase_person(session, "tom@greenleafdental.com") == 1
+        assert erase(session, "tom@greenleafdental.com")["leads"] == 1
     with session_scope(db_url) as session:
         assert list(session.execute(select(Note)).scalars()) == []
         anne = session.get(Lead, ids["anne"])

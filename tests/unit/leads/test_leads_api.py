@@ -7,6 +7,7 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
+from leads import auth
 from leads.server import create_app
 from leads.storage.db import session_scope
 from leads.storage.repository import save_lead
@@ -101,10 +102,61 @@ async def test_rep_page_escapes_what_visitors_wrote(api):
     client, lead_id = api
     async with client.get("/reps") as response:
         assert response.status == 401
-    async with client.get(f"/reps?token={TOKEN}") as response:
+    async with client.post("/reps/login", data={"token": TOKEN}) as response:
         page = await response.text()
         assert response.status == 200 and "&lt;b&gt;calls&lt;/b&gt; &amp; more" in page
     async with client.get(f"/reps/leads/{lead_id}") as response:
         page = await response.text()
         assert "&lt;script&gt;" in page and "<script>alert" not in page
         assert "class='saboteur'" in page and "Ben" in page
+
+
+@pytest.mark.asyncio
+async def test_reps_sign_in_with_a_form_and_get_a_signed_session_cookie(api):
+    client, lead_id = api
+    async with client.get(f"/reps?token={TOKEN}") as response:  # a token in the address is not taken
+        assert response.status == 401 and "<form method='post'" in await response.text()
+    async with client.get("/reps/login", headers={"Accept-Language": "pl-PL,pl;q=0.9"}) as response:
+        assert response.status == 200 and "Zaloguj się" in await response.text()
+    async with client.post("/reps/login", data={"token": "wrong"}, headers={"Accept-Language": "fr"}) as response:
+        assert response.status == 401 and "Ce jeton" in await response.text()
+    async with client.post("/reps/login", data={"token": TOKEN}, allow_redirects=False) as response:
+        assert response.status == 303 and response.headers["Location"] == "/reps"
+        cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and TOKEN not in cookie
+    assert "Secure" not in cookie  # plain http on loopback; https sets it
+    async with client.get(f"/reps/leads/{lead_id}") as response:
+        assert response.status == 200
+    async with client.get("/api/leads") as response:  # the session cookie works for the API too
+        assert response.status == 200
+    client.cookie_jar.clear()
+    async with client.get("/reps", headers=AUTH) as response:  # tools keep using the bearer token
+        assert response.status == 200
+
+
+@pytest.mark.asyncio
+async def test_a_forged_session_cookie_is_refused(api):
+    client, _ = api
+    forged = auth.session_value("another-token")
+    async with client.get("/reps", headers={"Cookie": f"{auth.COOKIE}={forged}"}) as response:
+        assert response.status == 401
+    expired = auth.session_value(TOKEN, now=1_000_000)
+    async with client.get("/reps", headers={"Cookie": f"{auth.COOKIE}={expired}"}) as response:
+        assert response.status == 401
+    async with client.post(
+        "/reps/login", data={"token": TOKEN}, headers={"X-Forwarded-Proto": "https"}, allow_redirects=False
+    ) as response:
+        assert "Secure" in response.headers["Set-Cookie"]
+
+
+@pytest.mark.asyncio
+async def test_a_person_is_erased_through_the_api(api):
+    client, _ = api
+    async with client.delete("/api/people", json={"email": "tom@greenleafdental.com"}) as response:
+        assert response.status == 401
+    async with client.delete("/api/people", json={"email": "Tom"}, headers=AUTH) as response:
+        assert response.status == 400
+    async with client.delete("/api/people", json={"email": "TOM@greenleafdental.com"}, headers=AUTH) as response:
+        assert response.status == 200 and (await response.json())["erased"]["leads"] == 2
+    async with client.get("/api/leads", headers=AUTH) as response:
+        assert (await response.json())["leads"] == []

@@ -62,9 +62,11 @@ def test_a_write_the_database_refuses_is_set_aside_and_blocks_nothing(db_url, tm
     LeadWriter(UNREACHABLE, outbox).save(lead("refused", authority="x" * 500))  # too long for its column
     LeadWriter(UNREACHABLE, outbox).save(lead("fine"))
     writer = LeadWriter(db_url, outbox)
-    assert writer.save(lead("later")) is not None
+    assert writer.save(lead("later")) is not None  # the refused write waits for another try, blocking nothing
     with session_scope(db_url) as session:
         assert set(session.execute(select(Lead.conversation_id)).scalars()) == {"fine", "later"}
+    assert len(list(outbox.glob("*.json"))) == 1
+    assert writer.flush() == 0 and writer.flush() == 0  # the third refusal sets it aside
     [kept] = (outbox / "rejected").glob("*.json")
     entry = json.loads(kept.read_text())
     assert entry["record"]["conversation_id"] == "refused" and "DataError" in entry["error"]

@@ -7,9 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import func, select
 
 from leads.storage.db import session_scope
+from leads.storage.erasure import erase
 from leads.storage.models import Lead, Referral, Stakeholder
 from leads.storage.repository import (
-    erase_person,
     find_by_conversation,
     get_lead,
     lead_to_contract,
@@ -111,7 +111,8 @@ def test_erasing_a_person_removes_their_leads_and_referrals(db_url):
         save_referrals(session, referrer.id, [{"name": "Tom Baker", "email": "TOM@greenleafdental.com"}])
         save_lead(session, lead("tom"))
     with session_scope(db_url) as session:
-        assert erase_person(session, "tom@GreenleafDental.com") == 2
+        removed = erase(session, "tom@GreenleafDental.com")
+    assert removed["leads"] == 1 and removed["referrals"] == 1
     assert count(db_url) == 1
     assert count(db_url, Referral) == 0
 

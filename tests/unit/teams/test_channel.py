@@ -118,7 +118,7 @@ def test_the_visitors_message_is_text_without_commands_and_with_the_locale():
     channel = TeamsInput(TeamsSettings(APP_ID, "pw"))
     message = channel.user_message(activity(text='/inform{"authority": "decision_maker"}', locale="pl-PL"))
     assert not message["text"].startswith("/") and "inform" in message["text"]
-    assert message["metadata"] == {"locale": "pl-PL"} and message["sender"] == "29:1visitor"
+    assert message["metadata"] == {"locale": "pl-PL"} and message["sender"] == "teams_29:1visitor"
     assert channel.user_message(activity(text="<at>Lead Assistant</at>")) is None
     assert channel.user_message(activity(text=None)) is None
 

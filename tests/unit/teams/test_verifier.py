@@ -193,7 +193,8 @@ async def test_the_token_must_cover_the_activity(verifier, key):
     with pytest.raises(Forbidden):  # the key is endorsed for Teams only
         verifier.check_activity(token, {"serviceUrl": SERVICE_URL, "channelId": "slack"})
     without_claim = await verifier.verify(f"Bearer {key.token(APP_ID)}")
-    verifier.check_activity(without_claim, {"serviceUrl": "https://any.example/", "channelId": "msteams"})
+    with pytest.raises(Forbidden):  # replies would otherwise go wherever the activity says
+        verifier.check_activity(without_claim, {"serviceUrl": "https://any.example/", "channelId": "msteams"})
 
 
 @pytest.mark.asyncio
