@@ -22,11 +22,17 @@ from actions.conversation import (
 )
 from actions.parsing import EMAIL, EMAIL_LIKE, find_budget, find_phones, valid_email, valid_phone
 from actions.people import describe, parse_people
+from actions.plausibility import plausible_label, plausible_name, plausible_text
 from actions.resources import lexicon
 
 NAME_ENTITIES = ("person", "company", "job_title", "vendor")
 MARKUP = re.compile(r"[<>{}\\/\u2060]")
 MAX_TEXT = 2000
+CAPITALISED = r"[A-ZÀ-ÝĄĆĘŁŃÓŚŹŻ][\w&.'-]*"
+#: "Jane Doe from Acme": the company a referring customer works for.
+EMPLOYER = re.compile(rf"\b(?:from|at|chez|de chez|z firmy|w firmie)\s+({CAPITALISED}(?:\s+{CAPITALISED})*)")
+#: A message of digits only, such as a phone number: read for contact details, checked by validation.
+PHONE_ONLY = re.compile(r"\+?[\d\s().-]{1,30}")
 MAX_FIELD = 300
 
 
@@ -43,7 +49,7 @@ class Turn:
     def from_latest_message(cls, message: Dict[str, Any], language: Optional[str]) -> "Turn":
         text = str(message.get("text") or "")[:MAX_TEXT]
         intent = (message.get("intent") or {}).get("name")
-        entities = [e for e in message.get("entities") or [] if e.get("entity") != "language"]
+        entities = [e for e in message.get("entities") or [] if e.get("entity") != "language" and _plausible_entity(e)]
         detected = [e.get("value") for e in message.get("entities") or [] if e.get("entity") == "language"]
         return cls(
             text=text, intent=intent, entities=entities, language=(detected[-1] if detected else language) or "en"
@@ -64,6 +70,16 @@ class Turn:
     def is_answer(self) -> bool:
         """Whether the message can be an answer to the open question."""
         return self.intent not in QUESTION_INTENTS + CONTROL_INTENTS and has_words(self.text)
+
+
+def _plausible_entity(entity: Dict[str, Any]) -> bool:
+    """A name that looks like a name; a role, company or vendor made of words."""
+    value = entity.get("value")
+    if entity.get("entity") == "person":
+        return plausible_name(value if isinstance(value, str) else None)
+    if entity.get("entity") in ("company", "vendor", "job_title"):
+        return plausible_label(value if isinstance(value, str) else None)
+    return True
 
 
 def has_words(text: str) -> bool:
@@ -130,7 +146,9 @@ class FactExtractor:
 
     # -- the facts -----------------------------------------------------
     def run(self) -> Dict[str, Any]:
-        """All slot updates for this turn."""
+        """All slot updates for this turn; none from text that is not language."""
+        if not plausible_text(self.turn.text) and not PHONE_ONLY.fullmatch(self.turn.text.strip()):
+            return self.updates
         if self.turn.intent == "existing_customer":
             self.set("existing_customer", True)
         if self.turn.intent == "job_seeker":
@@ -152,6 +170,7 @@ class FactExtractor:
         return self.updates
 
     def _interest(self) -> None:
+        """Interest from what the message is about, never from words inside an answer about something else."""
         signals = list(self.get("interest_signals") or [])
         level = self.get("interest_level")
         found: List[tuple] = []
@@ -168,12 +187,17 @@ class FactExtractor:
         elif intent == "compare":
             found.append(("comparison", f"compared with {', '.join(vendors)}" if vendors else "asked how it compares"))
         if self.turn.is_answer:
-            if vendors and self.says("interest.comparison"):
-                found.append(("comparison", f"comparing with {', '.join(vendors)}"))
-            elif self.says("interest.comparison") and self.requested != "current_vendor":
-                found.append(("comparison", "looking at options"))
-            if self.says("interest.purchase"):
+            topics = " ".join(self._topic_clauses())
+            comparing = self.lex.matches("interest.comparison", self.lang, topics)
+            if comparing:
+                found.append(
+                    ("comparison", f"comparing with {', '.join(vendors)}" if vendors else "looking at options")
+                )
+            if self.lex.matches("interest.purchase", self.lang, topics) and (not comparing or "?" in self.turn.text):
                 found.append(("purchase", "talked about buying or starting"))
+            if not found and self.lex.matches("interest.lower", self.lang, topics):
+                level, found = "information", [("information", "said they only gather information for now")]
+                self.set("interest_level", level)
         for new_level, signal in found:
             level = raise_interest(level, new_level)
             if signal not in signals:
@@ -181,6 +205,15 @@ class FactExtractor:
         if found:
             self.set("interest_level", level)
             self.set("interest_signals", signals)
+
+    def _topic_clauses(self) -> List[str]:
+        """The message's clauses that are not about who decides or who holds the budget."""
+        clauses = re.split(r"[.;!?\n]+|,|\b(?:but|mais|ale|and|et|i)\b", self.turn.text, flags=re.IGNORECASE)
+        about_role = ("authority.decision_maker", "authority.influencer", "authority.none", "third_party_decides")
+        return [c for c in clauses if c and c.strip() and not any(self.says_in(path, c) for path in about_role)]
+
+    def says_in(self, path: str, text: str) -> bool:
+        return self.lex.matches(path, self.lang, text)
 
     def _contact(self) -> None:
         text = self.turn.text
@@ -219,9 +252,11 @@ class FactExtractor:
     def _authority(self) -> None:
         values = self.turn.values("authority")
         authority = values[0] if values and values[0] in ("decision_maker", "influencer", "none") else None
-        for level in ("none", "influencer", "decision_maker"):
-            if authority is None and self.says(f"authority.{level}"):
+        # what the visitor says in words wins over the tagger; "not me who signs, but I recommend" is an influencer
+        for level in ("influencer", "none", "decision_maker"):
+            if self.says(f"authority.{level}"):
                 authority = level
+                break
         if authority is None and self.requested == "authority":
             if self.yes:
                 authority = "decision_maker"
@@ -229,24 +264,35 @@ class FactExtractor:
                 authority = "none"
         if authority:
             self.set("authority", authority)
-            if authority != "none" and self.slots.get("authority") == "none" and self.requested != "decision_maker":
+            if authority == "decision_maker" and self.requested != "decision_maker":
                 self.set("decision_maker", None)
 
     def _need(self) -> None:
         text = self.turn.text
         category = catalog.category_for(text, self.lang)
-        if self.requested == "need" and self.turn.is_answer and not self.no:
+        if self.requested == "need" and self.turn.is_answer and not self.no and not self._about_role_only():
             self.set("need", clean(text))
             self.set("need_category", category or self.get("need_category"))
-        elif category and self.get("need") is None and self.turn.intent in ("inform", "greet", "nlu_fallback"):
-            sentences = [s for s in re.split(r"(?<=[.!?])\s+", text) if catalog.category_for(s, self.lang)]
-            self.set("need", clean(" ".join(sentences) or text))
-            self.set("need_category", category)
+        elif not self.get("need") and self.turn.intent not in CONTROL_INTENTS:
+            sentences = [
+                s
+                for s in re.split(r"(?<=[.!?…])\s+|\n+", text)
+                if not s.rstrip().endswith("?")
+                and (catalog.category_for(s, self.lang) or self.says_in("need_statement", s))
+                and not self.lex.matches("not_a_need", self.lang, s)
+            ]
+            if sentences:
+                self.set("need", clean(" ".join(sentences)))
+                self.set("need_category", catalog.category_for(" ".join(sentences), self.lang) or category)
         elif category and self.get("need_category") is None and self.get("need"):
             self.set("need_category", category)
         if self.get("need") and self.get("interest_level") is None:
             self.set("interest_level", "information")
             self.set("interest_signals", list(self.get("interest_signals") or []) + ["stated a need"])
+
+    def _about_role_only(self) -> bool:
+        """A message that only says who decides (it answers another question than the need)."""
+        return "authority" in self.updates and not catalog.category_for(self.turn.text, self.lang)
 
     def _people(self) -> None:
         if self.requested in CONTACT_QUESTIONS:
@@ -324,11 +370,17 @@ class FactExtractor:
 
     # -- the answer to the open question ---------------------------------
     def _answer_requested(self) -> None:
-        if self.requested in FREE_TEXT_QUESTIONS and self._is_other_fact():
+        if self.requested in FREE_TEXT_QUESTIONS + ("benefits",) and self._is_other_fact():
             return  # "ops@acme.com" is not the name of a vendor
+        if self.requested not in ("authority", "decision_maker", "summary_confirmed") and self._corrects_role():
+            return  # "sorry, it's not me who signs": a correction, not an answer to the open question
         handler = getattr(self, f"_answer_{self.requested}", None)
         if handler is not None:
             handler()
+
+    def _corrects_role(self) -> bool:
+        """The visitor speaks about their own part in the decision (often correcting it)."""
+        return "authority" in self.updates or self.says("correction")
 
     def _is_other_fact(self) -> bool:
         """Whether the message is a contact detail or a bare yes rather than a free answer."""
@@ -371,8 +423,16 @@ class FactExtractor:
         self.set("stakeholders", _merge_people(self.get("stakeholders"), [entry]))
 
     def _answer_benefits(self) -> None:
-        if "benefits" not in self.updates and self.no:
+        if "benefits" in self.updates:
+            return
+        if self.no:
             self.set("benefits", [])
+        elif has_words(self.turn.text) and not self.updates.keys() & {"authority", "decision_maker", "current_vendor"}:
+            # no benefit of the catalog fits: the visitor's own words are kept for the rep
+            self.set("benefits", list(self.get("benefits") or []))
+            signal = f"what matters to them: {clean(self.turn.text, 200)}"
+            self.set("interest_signals", list(self.get("interest_signals") or []) + [signal])
+            self.set("interest_level", raise_interest(self.get("interest_level"), "benefits"))
 
     def _answer_current_vendor(self) -> None:
         if "current_vendor" in self.updates:
@@ -436,6 +496,23 @@ class FactExtractor:
                 }
             )
         self.set("referrals", referrals)
+
+    def _answer_referrer(self) -> None:
+        """The referring customer says who they are: name and e-mail, or their company."""
+        text = self.turn.text
+        if not self.get("contact_name"):
+            persons = self.turn.values("person")
+            head = re.split(r"[,;(]|\s[-–—]\s|\b(?:from|at|de|chez|z|ze)\b", EMAIL.sub("", text))[0].strip(" .")
+            if persons:
+                self.set("contact_name", clean(persons[0], 120))
+            elif plausible_name(head) and len(head.split()) >= 2:
+                self.set("contact_name", clean(head, 120))
+        employer = EMPLOYER.search(text)
+        if not self.get("company") and employer and plausible_label(employer.group(1)):
+            self.set("company", clean(employer.group(1), 120))
+        if not self.get("company") and not self.get("contact_name") and len(text.split()) <= 6:
+            self.set("company", clean(text.strip(" .!"), 120))
+        self.set("referrer", clean(text, 200))
 
     def _answer_summary_confirmed(self) -> None:
         changed = {
