@@ -99,17 +99,28 @@ def raise_interest(current: Optional[str], new: str) -> str:
     return new if INTEREST_ORDER.index(new) > INTEREST_ORDER.index(current) else current
 
 
+def _same_person(a: Dict[str, Any], b: Dict[str, Any]) -> bool:
+    """The same person: same name (or "Dana" for "Dana Whitfield"), or, both unnamed, the same role."""
+    name_a, name_b = (a.get("name") or "").lower().split(), (b.get("name") or "").lower().split()
+    if name_a and name_b:
+        return name_a == name_b or (name_a[0] == name_b[0] and (len(name_a) == 1 or len(name_b) == 1))
+    if name_a or name_b:
+        return False
+    return bool(a.get("role")) and (a.get("role") or "").lower() == (b.get("role") or "").lower()
+
+
 def _merge_people(existing: Optional[List[Dict[str, Any]]], new: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     merged = [dict(p) for p in existing or []]
     for person in new:
-        key = (person.get("name") or person.get("role") or "").lower()
-        match = next((p for p in merged if (p.get("name") or p.get("role") or "").lower() == key), None)
+        match = next((p for p in merged if _same_person(p, person)), None)
         if match is None:
             merged.append(dict(person))
         else:
+            if len((person.get("name") or "").split()) > len((match.get("name") or "").split()):
+                match["name"] = person["name"]
             for attr in ("role", "concern"):
                 match[attr] = person.get(attr) or match.get(attr)
-            if person.get("stance") in ("saboteur", "decision_maker"):
+            if person.get("stance") in ("saboteur", "decision_maker") and match.get("stance") != "saboteur":
                 match["stance"] = person["stance"]
     return merged
 
@@ -159,15 +170,25 @@ class FactExtractor:
         self._contact()
         if self.turn.intent not in QUESTION_INTENTS or self.turn.intent == "compare":
             self._vendor()
-        if self.turn.is_answer or self.turn.intent == "greet":
+        if self.answering or self.turn.intent == "greet":
             self._authority()
             self._need()
             self._people()
             self._benefits()
             self._timeline_and_budget()
-        if self.turn.is_answer:
+        if self.answering:
             self._answer_requested()
         return self.updates
+
+    @property
+    def answering(self) -> bool:
+        """An answer, or a question with statements around it ("Is there a trial? Anyway, I recommend…")."""
+        if self.turn.is_answer:
+            return True
+        if self.turn.intent not in QUESTION_INTENTS:
+            return False
+        statements = [s for s in re.split(r"(?<=[.!?])\s+", self.turn.text) if not s.rstrip().endswith("?")]
+        return any(len(s.split()) >= 3 for s in statements)
 
     def _interest(self) -> None:
         """Interest from what the message is about, never from words inside an answer about something else."""
@@ -186,7 +207,7 @@ class FactExtractor:
             found.append(("purchase", "asked how to buy or when to start"))
         elif intent == "compare":
             found.append(("comparison", f"compared with {', '.join(vendors)}" if vendors else "asked how it compares"))
-        if self.turn.is_answer:
+        if self.answering:
             topics = " ".join(self._topic_clauses())
             comparing = self.lex.matches("interest.comparison", self.lang, topics)
             if comparing:
@@ -270,7 +291,7 @@ class FactExtractor:
     def _need(self) -> None:
         text = self.turn.text
         category = catalog.category_for(text, self.lang)
-        if self.requested == "need" and self.turn.is_answer and not self.no and not self._about_role_only():
+        if self.requested == "need" and self.answering and not self.no and not self._about_role_only():
             self.set("need", clean(text))
             self.set("need_category", category or self.get("need_category"))
         elif not self.get("need") and self.turn.intent not in CONTROL_INTENTS:
@@ -281,6 +302,8 @@ class FactExtractor:
                 and (catalog.category_for(s, self.lang) or self.says_in("need_statement", s))
                 and not self.lex.matches("not_a_need", self.lang, s)
             ]
+            if not sentences and self._opening_statement():
+                sentences = [text]  # the first thing a visitor says about themselves is what they came for
             if sentences:
                 self.set("need", clean(" ".join(sentences)))
                 self.set("need_category", catalog.category_for(" ".join(sentences), self.lang) or category)
@@ -289,6 +312,17 @@ class FactExtractor:
         if self.get("need") and self.get("interest_level") is None:
             self.set("interest_level", "information")
             self.set("interest_signals", list(self.get("interest_signals") or []) + ["stated a need"])
+
+    def _opening_statement(self) -> bool:
+        """A first message of some length that says what the visitor came for (before any question)."""
+        other = {"authority", "contact_email", "contact_phone", "contact_name", "stakeholders", "existing_customer"}
+        return (
+            self.requested is None
+            and self.turn.intent == "inform"
+            and len(self.turn.text.split()) >= 6
+            and not self.get("authority")
+            and not other & set(self.updates)
+        )
 
     def _about_role_only(self) -> bool:
         """A message that only says who decides (it answers another question than the need)."""
