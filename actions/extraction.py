@@ -332,8 +332,10 @@ class FactExtractor:
         if self.requested in CONTACT_QUESTIONS:
             return  # a name given with contact details is the visitor's, not a colleague's
         default = "saboteur" if self.requested == "blockers" else "influencer"
-        if self.requested == "decision_maker":
-            default = "decision_maker"
+        if self.requested == "decision_maker" or self.updates.get("authority") in ("none", "influencer"):
+            default = "decision_maker"  # "not me who signs, it's our CEO": the people named decide
+        elif "authority" in self.updates:
+            default = "influencer"
         exclude = tuple(x for x in (self.get("contact_name"),) if x)
         people = parse_people(self.turn.text, self.turn.entities, self.lang, default, exclude)
         own_titles = self._own_title(people)
