@@ -19,6 +19,7 @@ from actions.conversation import (
     INTEREST_ORDER,
     PEOPLE_QUESTIONS,
     QUESTION_INTENTS,
+    WHO_QUESTIONS,
 )
 from actions.parsing import EMAIL, EMAIL_LIKE, find_budget, find_phones, valid_email, valid_phone
 from actions.people import describe, parse_people
@@ -29,6 +30,13 @@ NAME_ENTITIES = ("person", "company", "job_title", "vendor")
 MARKUP = re.compile(r"[<>{}\\/\u2060]")
 MAX_TEXT = 2000
 CAPITALISED = r"[A-ZÀ-ÝĄĆĘŁŃÓŚŹŻ][\w&.'-]*"
+#: Capitalised words that open a sentence without being a name.
+NOT_NAMES = frozenset(
+    "our my the his her their nobody someone everyone notre mon ma nos personne quelqu nasz nasza moj mój moja nikt"
+    " ktoś it he she they il elle on ona oni we nous that this there which what who ce cela ça to tam ten ta"
+    " yes no maybe possibly probably perhaps also only just oui non peut-être tak nie może być także też"
+    " everybody anyone nobody tout tous chacun każdy wszyscy".split()
+)
 #: "Jane Doe from Acme": the company a referring customer works for.
 EMPLOYER = re.compile(rf"\b(?:from|at|chez|de chez|z firmy|w firmie)\s+({CAPITALISED}(?:\s+{CAPITALISED})*)")
 #: A message of digits only, such as a phone number: read for contact details, checked by validation.
@@ -82,6 +90,19 @@ def _plausible_entity(entity: Dict[str, Any]) -> bool:
     return True
 
 
+#: Questions whose answer is a few words of the visitor's own (a name, a company, a tool).
+SHORT_ANSWER_QUESTIONS = FREE_TEXT_QUESTIONS + ("contact_email", "contact_phone", "referrer")
+
+
+#: Intents a short name or tool given as an answer is sometimes mistaken for.
+MISREAD_SHORT_ANSWERS = QUESTION_INTENTS + ("out_of_scope", "affirm")
+
+
+def short_free_answer(text: str, requested: Optional[str]) -> bool:
+    """A few words, not a question, given to a question that expects a name or a tool."""
+    return requested in SHORT_ANSWER_QUESTIONS and "?" not in (text or "") and len((text or "").split()) <= 6
+
+
 def has_words(text: str) -> bool:
     """Real words (not only emoji, digits or punctuation)."""
     return bool(re.search(r"[^\W\d_]{2,}", text or ""))
@@ -129,6 +150,9 @@ class FactExtractor:
     """Reads one turn against the facts already known."""
 
     def __init__(self, turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> None:
+        if short_free_answer(turn.text, requested) and turn.intent in MISREAD_SHORT_ANSWERS:
+            if turn.intent != "affirm" or not lexicon().matches("plain_yes", turn.language, turn.text):
+                turn.intent = "inform"  # "Peak Outdoor" to "which company?" is a name, not a question
         self.turn = turn
         self.slots = slots
         self.requested = requested
@@ -207,7 +231,7 @@ class FactExtractor:
             found.append(("purchase", "asked how to buy or when to start"))
         elif intent == "compare":
             found.append(("comparison", f"compared with {', '.join(vendors)}" if vendors else "asked how it compares"))
-        if self.answering:
+        if self.answering and self.requested not in WHO_QUESTIONS:  # a colleague's worry is no signal
             topics = " ".join(self._topic_clauses())
             comparing = self.lex.matches("interest.comparison", self.lang, topics)
             if comparing:
@@ -337,12 +361,13 @@ class FactExtractor:
         elif "authority" in self.updates:
             default = "influencer"
         exclude = tuple(x for x in (self.get("contact_name"),) if x)
-        people = parse_people(self.turn.text, self.turn.entities, self.lang, default, exclude)
+        entities = self.turn.entities + self._names_the_tagger_missed()
+        people = parse_people(self.turn.text, entities, self.lang, default, exclude)
         own_titles = self._own_title(people)
         people = [p for p in people if p not in own_titles]
         if self.requested not in PEOPLE_QUESTIONS:
-            # unasked, a bare role ("support tickets") is a person only if something is said about them
-            people = [p for p in people if p.get("name") or p["stance"] != default]
+            # unasked, someone is part of the buying center only if something is said about them
+            people = [p for p in people if p["stance"] != default or (p.get("name") and p.get("role"))]
         if not people:
             return
         stakeholders = _merge_people(self.get("stakeholders"), people)
@@ -350,7 +375,7 @@ class FactExtractor:
         deciders = [p for p in people if p["stance"] == "decision_maker"]
         if deciders:
             self.set("decision_maker", describe(deciders[0]))
-            if self.get("authority") in (None, "decision_maker") and not self.turn.values("authority"):
+            if self.get("authority") is None and not self.turn.values("authority"):
                 self.set("authority", "influencer" if self.says("authority.influencer") else "none")
         saboteurs = [p for p in people if p["stance"] == "saboteur"]
         allies = [p for p in people if p["stance"] == "influencer"]
@@ -359,6 +384,33 @@ class FactExtractor:
         if allies:
             self.set("allies", _merge_people(self.get("allies"), allies))
 
+    def _names_the_tagger_missed(self) -> List[Dict[str, Any]]:
+        """People the visitor already named ("Gareth" for Gareth Lloyd), and, answering a question about
+        people, a capitalised first name opening a sentence ("Dana is wary of…")."""
+        text, found = self.turn.text, []
+        tagged = [(e.get("start"), e.get("end")) for e in self.turn.entities if e.get("entity") == "person"]
+
+        def free(start: int, end: int) -> bool:
+            return not any(isinstance(s, int) and s < end and start < e for s, e in tagged + found_spans)
+
+        found_spans: List[tuple] = []
+        for person in self.get("stakeholders") or []:
+            name = person.get("name") or ""
+            for candidate in {name, name.split()[0] if name else ""} - {""}:
+                for match in re.finditer(rf"(?<!\w){re.escape(candidate)}(?!\w)", text):
+                    if free(match.start(), match.end()):
+                        found.append({"entity": "person", "value": name, "start": match.start(), "end": match.end()})
+                        found_spans.append((match.start(), match.end()))
+        follow = (self.lex.raw.get("named_subject") or {}).get(self.lang) or []
+        if self.requested in PEOPLE_QUESTIONS and follow:
+            opening = re.compile(rf"(?:^|[.;!?,]\s+)({CAPITALISED})\s+(?={follow[0]})")
+            for match in opening.finditer(text):
+                word = match.group(1)
+                if plausible_name(word) and word.lower() not in NOT_NAMES and free(match.start(1), match.end(1)):
+                    found.append({"entity": "person", "value": word, "start": match.start(1), "end": match.end(1)})
+                    found_spans.append((match.start(1), match.end(1)))
+        return found
+
     def _own_title(self, people: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
         """A title the visitor gives themselves ("I'm the COO") is theirs, not a colleague's."""
         match = re.search(r"\b(i'?m|i am|je suis|jestem|pracuj[eę] jako)\b", self.turn.text, re.IGNORECASE)
@@ -366,6 +418,8 @@ class FactExtractor:
             return []
         anchor = match.end()
         named = self.lex.search("own_name", self.lang, self.turn.text)
+        if named and not all(word[:1].isupper() for word in named.group(1).split()):
+            named = None  # "I'm the COO": no name follows
         if named and named.start() <= match.start() < named.end(1):
             anchor = named.end(1)  # "I'm Sarah Collins, head of support": the title follows the name
         own = [
@@ -380,14 +434,14 @@ class FactExtractor:
         return own
 
     def _benefits(self) -> None:
+        if self.requested in WHO_QUESTIONS:
+            return  # a concern or a colleague's wish is not the visitor's priority
         found = [b for b in self.turn.values("benefit") if b in self.lex.keys("benefits")]
         for benefit in self.lex.keys("benefits"):
             if benefit not in found and self.lex.matches(f"benefits.{benefit}", self.lang, self.turn.text):
-                if benefit == "upfront_savings" and self.turn.intent != "inform" and self.requested != "benefits":
-                    continue
+                if self.requested != "benefits":
+                    continue  # keywords alone count only when priorities are the topic
                 found.append(benefit)
-        if self.requested != "benefits" and self.requested is not None and not self.turn.values("benefit"):
-            return  # keywords alone count only when priorities are the topic
         if found:
             current = list(self.get("benefits") or [])
             self.set("benefits", current + [b for b in found if b not in current])
@@ -473,7 +527,8 @@ class FactExtractor:
     def _answer_current_vendor(self) -> None:
         if "current_vendor" in self.updates:
             return
-        if self.says("no_vendor") or self.turn.intent == "deny":
+        named = re.search(rf"(?<!^)(?<![.!?]\s)\b{CAPITALISED}", self.turn.text.strip())
+        if (self.says("no_vendor") or self.turn.intent == "deny") and not named:
             self.set("current_vendor", "none")
         else:
             self.set("current_vendor", clean(self.turn.text.strip(" .!"), 120))

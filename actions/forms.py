@@ -21,7 +21,7 @@ from actions.conversation import (
     intent_of,
     not_understood,
 )
-from actions.extraction import PHONE_ONLY
+from actions.extraction import PHONE_ONLY, short_free_answer
 from actions.parsing import is_free_mail, valid_email, valid_phone
 from actions.plausibility import plausible_text
 from actions.qualification import MISSED_SLOT, SKIPPED, referral_slots, required_slots
@@ -62,8 +62,10 @@ class ValidateQualificationForm(NeverLoop, FormValidationAction):
         return required_slots(tracker.slots)
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        intent = intent_of(tracker)
         requested = tracker.get_slot("requested_slot")
+        intent = intent_of(tracker)
+        if short_free_answer(str((tracker.latest_message or {}).get("text") or ""), requested):
+            intent = "inform" if intent in QUESTION_INTENTS + ("out_of_scope",) else intent  # a name, not a question
         events: List[EventType] = []
         meaningless = not _plausible(tracker)
         if meaningless and intent != "nlu_fallback" and requested:
