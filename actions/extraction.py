@@ -35,7 +35,8 @@ NOT_NAMES = frozenset(
     "our my the his her their nobody someone everyone notre mon ma nos personne quelqu nasz nasza moj mój moja nikt"
     " ktoś it he she they il elle on ona oni we nous that this there which what who ce cela ça to tam ten ta"
     " yes no maybe possibly probably perhaps also only just oui non peut-être tak nie może być także też"
-    " everybody anyone nobody tout tous chacun każdy wszyscy".split()
+    " everybody anyone nobody tout tous chacun każdy wszyscy czy co kto jak kiedy gdzie dlaczego a i oraz"
+    " is are do does what when how why est-ce quand comment pourquoi sinon anyway".split()
 )
 #: "Jane Doe from Acme": the company a referring customer works for.
 EMPLOYER = re.compile(rf"\b(?:from|at|chez|de chez|z firmy|w firmie)\s+({CAPITALISED}(?:\s+{CAPITALISED})*)")
