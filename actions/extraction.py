@@ -36,7 +36,8 @@ NOT_NAMES = frozenset(
     " ktoś it he she they il elle on ona oni we nous that this there which what who ce cela ça to tam ten ta"
     " yes no maybe possibly probably perhaps also only just oui non peut-être tak nie może być także też"
     " everybody anyone nobody tout tous chacun każdy wszyscy czy co kto jak kiedy gdzie dlaczego a i oraz"
-    " is are do does what when how why est-ce quand comment pourquoi sinon anyway".split()
+    " is are do does what when how why est-ce quand comment pourquoi sinon anyway raczej chyba właściwie naprawdę"
+    " szczerze honestly well alors bon bah euh".split()
 )
 #: "Jane Doe from Acme": the company a referring customer works for.
 EMPLOYER = re.compile(rf"\b(?:from|at|chez|de chez|z firmy|w firmie)\s+({CAPITALISED}(?:\s+{CAPITALISED})*)")
@@ -273,9 +274,10 @@ class FactExtractor:
         phones = [p for p in self.turn.values("phone") if valid_phone(p)] or find_phones(text)
         if phones and not (self.requested in ("need",) and not self.turn.values("phone")):
             self.set("contact_phone", clean(phones[0], 40))
-        companies = [
-            c for c in self.turn.values("company") if c.lower() not in {v.lower() for v in self.turn.values("vendor")}
-        ]
+        others = {v.lower() for v in self.turn.values("vendor") + self.turn.values("person")}
+        companies = [c for c in self.turn.values("company") if c.lower() not in others]
+        if self.requested in ("contact_name", "company") and len(text.split()) <= 4:
+            companies = []  # a short answer to either question is kept as typed ("Clinique Saint-Roch")
         if companies and self.requested != "referrals":
             self.set("company", clean(companies[0], 120))
         if self.requested != "referrals":
@@ -356,6 +358,8 @@ class FactExtractor:
     def _people(self) -> None:
         if self.requested in CONTACT_QUESTIONS:
             return  # a name given with contact details is the visitor's, not a colleague's
+        if self.requested in WHO_QUESTIONS and self.no:
+            return  # "nobody", "raczej nie": no one to read
         default = "saboteur" if self.requested == "blockers" else "influencer"
         if self.requested == "decision_maker" or self.updates.get("authority") in ("none", "influencer"):
             default = "decision_maker"  # "not me who signs, it's our CEO": the people named decide
