@@ -444,8 +444,8 @@ class FactExtractor:
         found = [b for b in self.turn.values("benefit") if b in self.lex.keys("benefits")]
         for benefit in self.lex.keys("benefits"):
             if benefit not in found and self.lex.matches(f"benefits.{benefit}", self.lang, self.turn.text):
-                if self.requested != "benefits":
-                    continue  # keywords alone count only when priorities are the topic
+                if self.requested != "benefits" and not self.says("priority"):
+                    continue  # keywords alone count only when priorities are the topic ("costs matter most")
                 found.append(benefit)
         if found:
             current = list(self.get("benefits") or [])
