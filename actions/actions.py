@@ -13,7 +13,8 @@ from actions import lead_bridge
 from actions.answers import utter_answer
 from actions.conversation import intent_of, not_understood
 from actions.extraction import extract_facts
-from actions.qualification import summary_text
+from actions.plausibility import foreign_language
+from actions.qualification import MISSED_SLOT, summary_text
 from actions.resources import lexicon
 
 logger = logging.getLogger(__name__)
@@ -100,6 +101,18 @@ class ActionAskBlockers(AskAboutPeople):
     slot = "blockers"
 
 
+class ActionAskAuthority(Action):
+    """Asks the visitor's part in the decision; after an answer that was not understood, with buttons."""
+
+    def name(self) -> Text:
+        return "action_ask_authority"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        missed = tracker.get_slot(MISSED_SLOT) == "authority"
+        dispatcher.utter_message(response="utter_ask_authority_choice" if missed else "utter_ask_authority")
+        return []
+
+
 class ActionFallback(Action):
     """Asks to rephrase; after repeated failures offers a person."""
 
@@ -128,7 +141,7 @@ class ActionCoreFallback(ActionFallback):
 def _looks_like_another_language(text: str) -> bool:
     """A sentence of real words that is not English, French or Polish."""
     words = [w for w in text.split() if w.isalpha()]
-    return len(words) >= 4
+    return len(words) >= 4 or foreign_language(text)
 
 
 class ActionStop(Action):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional
 
 from actions.resources import catalog_data
@@ -14,8 +15,9 @@ def _keywords(entry: Dict[str, Any], language: Optional[str]) -> List[str]:
 
 
 def _score(text: str, keywords: List[str]) -> int:
+    """How many keywords start a word of ``text`` ("lent" counts in "lent", not in "débrouillent")."""
     lowered = text.lower()
-    return sum(1 for word in keywords if word and word in lowered)
+    return sum(1 for word in keywords if word and re.search(rf"(?<!\w){re.escape(word.lower())}", lowered))
 
 
 def category_for(text: str, language: Optional[str]) -> Optional[str]:

@@ -22,7 +22,7 @@ WHO_QUESTIONS = ("decision_maker", "allies", "blockers")
 #: Questions whose answer may name people: there, a bare role ("our CFO") is a person.
 PEOPLE_QUESTIONS = ("authority", *WHO_QUESTIONS, "summary_confirmed")
 #: Questions about the visitor's own contact details: a name given there is theirs.
-CONTACT_QUESTIONS = ("consent", "contact_name", "contact_email", "company", "contact_phone", "referrals")
+CONTACT_QUESTIONS = ("consent", "contact_name", "contact_email", "company", "contact_phone", "referrals", "referrer")
 #: Questions whose free answer is kept as typed when nothing more specific was read.
 FREE_TEXT_QUESTIONS = ("decision_maker", "allies", "blockers", "current_vendor", "contact_name", "company")
 

@@ -19,14 +19,30 @@ from actions.conversation import (
     INTEREST_ORDER,
     PEOPLE_QUESTIONS,
     QUESTION_INTENTS,
+    WHO_QUESTIONS,
 )
 from actions.parsing import EMAIL, EMAIL_LIKE, find_budget, find_phones, valid_email, valid_phone
 from actions.people import describe, parse_people
+from actions.plausibility import plausible_label, plausible_name, plausible_text
 from actions.resources import lexicon
 
 NAME_ENTITIES = ("person", "company", "job_title", "vendor")
 MARKUP = re.compile(r"[<>{}\\/\u2060]")
 MAX_TEXT = 2000
+CAPITALISED = r"[A-ZÀ-ÝĄĆĘŁŃÓŚŹŻ][\w&.'-]*"
+#: Capitalised words that open a sentence without being a name.
+NOT_NAMES = frozenset(
+    "our my the his her their nobody someone everyone notre mon ma nos personne quelqu nasz nasza moj mój moja nikt"
+    " ktoś it he she they il elle on ona oni we nous that this there which what who ce cela ça to tam ten ta"
+    " yes no maybe possibly probably perhaps also only just oui non peut-être tak nie może być także też"
+    " everybody anyone nobody tout tous chacun każdy wszyscy czy co kto jak kiedy gdzie dlaczego a i oraz"
+    " is are do does what when how why est-ce quand comment pourquoi sinon anyway raczej chyba właściwie naprawdę"
+    " szczerze honestly well alors bon bah euh".split()
+)
+#: "Jane Doe from Acme": the company a referring customer works for.
+EMPLOYER = re.compile(rf"\b(?:from|at|chez|de chez|z firmy|w firmie)\s+({CAPITALISED}(?:\s+{CAPITALISED})*)")
+#: A message of digits only, such as a phone number: read for contact details, checked by validation.
+PHONE_ONLY = re.compile(r"\+?[\d\s().-]{1,30}")
 MAX_FIELD = 300
 
 
@@ -43,7 +59,7 @@ class Turn:
     def from_latest_message(cls, message: Dict[str, Any], language: Optional[str]) -> "Turn":
         text = str(message.get("text") or "")[:MAX_TEXT]
         intent = (message.get("intent") or {}).get("name")
-        entities = [e for e in message.get("entities") or [] if e.get("entity") != "language"]
+        entities = [e for e in message.get("entities") or [] if e.get("entity") != "language" and _plausible_entity(e)]
         detected = [e.get("value") for e in message.get("entities") or [] if e.get("entity") == "language"]
         return cls(
             text=text, intent=intent, entities=entities, language=(detected[-1] if detected else language) or "en"
@@ -66,6 +82,29 @@ class Turn:
         return self.intent not in QUESTION_INTENTS + CONTROL_INTENTS and has_words(self.text)
 
 
+def _plausible_entity(entity: Dict[str, Any]) -> bool:
+    """A name that looks like a name; a role, company or vendor made of words."""
+    value = entity.get("value")
+    if entity.get("entity") == "person":
+        return plausible_name(value if isinstance(value, str) else None)
+    if entity.get("entity") in ("company", "vendor", "job_title"):
+        return plausible_label(value if isinstance(value, str) else None)
+    return True
+
+
+#: Questions whose answer is a few words of the visitor's own (a name, a company, a tool).
+SHORT_ANSWER_QUESTIONS = FREE_TEXT_QUESTIONS + ("contact_email", "contact_phone", "referrer")
+
+
+#: Intents a short name or tool given as an answer is sometimes mistaken for.
+MISREAD_SHORT_ANSWERS = QUESTION_INTENTS + ("out_of_scope", "affirm")
+
+
+def short_free_answer(text: str, requested: Optional[str]) -> bool:
+    """A few words, not a question, given to a question that expects a name or a tool."""
+    return requested in SHORT_ANSWER_QUESTIONS and "?" not in (text or "") and len((text or "").split()) <= 6
+
+
 def has_words(text: str) -> bool:
     """Real words (not only emoji, digits or punctuation)."""
     return bool(re.search(r"[^\W\d_]{2,}", text or ""))
@@ -83,17 +122,28 @@ def raise_interest(current: Optional[str], new: str) -> str:
     return new if INTEREST_ORDER.index(new) > INTEREST_ORDER.index(current) else current
 
 
+def _same_person(a: Dict[str, Any], b: Dict[str, Any]) -> bool:
+    """The same person: same name (or "Dana" for "Dana Whitfield"), or, both unnamed, the same role."""
+    name_a, name_b = (a.get("name") or "").lower().split(), (b.get("name") or "").lower().split()
+    if name_a and name_b:
+        return name_a == name_b or (name_a[0] == name_b[0] and (len(name_a) == 1 or len(name_b) == 1))
+    if name_a or name_b:
+        return False
+    return bool(a.get("role")) and (a.get("role") or "").lower() == (b.get("role") or "").lower()
+
+
 def _merge_people(existing: Optional[List[Dict[str, Any]]], new: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     merged = [dict(p) for p in existing or []]
     for person in new:
-        key = (person.get("name") or person.get("role") or "").lower()
-        match = next((p for p in merged if (p.get("name") or p.get("role") or "").lower() == key), None)
+        match = next((p for p in merged if _same_person(p, person)), None)
         if match is None:
             merged.append(dict(person))
         else:
+            if len((person.get("name") or "").split()) > len((match.get("name") or "").split()):
+                match["name"] = person["name"]
             for attr in ("role", "concern"):
                 match[attr] = person.get(attr) or match.get(attr)
-            if person.get("stance") in ("saboteur", "decision_maker"):
+            if person.get("stance") in ("saboteur", "decision_maker") and match.get("stance") != "saboteur":
                 match["stance"] = person["stance"]
     return merged
 
@@ -102,6 +152,9 @@ class FactExtractor:
     """Reads one turn against the facts already known."""
 
     def __init__(self, turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> None:
+        if short_free_answer(turn.text, requested) and turn.intent in MISREAD_SHORT_ANSWERS:
+            if turn.intent != "affirm" or not lexicon().matches("plain_yes", turn.language, turn.text):
+                turn.intent = "inform"  # "Peak Outdoor" to "which company?" is a name, not a question
         self.turn = turn
         self.slots = slots
         self.requested = requested
@@ -130,7 +183,9 @@ class FactExtractor:
 
     # -- the facts -----------------------------------------------------
     def run(self) -> Dict[str, Any]:
-        """All slot updates for this turn."""
+        """All slot updates for this turn; none from text that is not language."""
+        if not plausible_text(self.turn.text) and not PHONE_ONLY.fullmatch(self.turn.text.strip()):
+            return self.updates
         if self.turn.intent == "existing_customer":
             self.set("existing_customer", True)
         if self.turn.intent == "job_seeker":
@@ -141,17 +196,28 @@ class FactExtractor:
         self._contact()
         if self.turn.intent not in QUESTION_INTENTS or self.turn.intent == "compare":
             self._vendor()
-        if self.turn.is_answer or self.turn.intent == "greet":
+        if self.answering or self.turn.intent == "greet":
             self._authority()
             self._need()
             self._people()
             self._benefits()
             self._timeline_and_budget()
-        if self.turn.is_answer:
+        if self.answering:
             self._answer_requested()
         return self.updates
 
+    @property
+    def answering(self) -> bool:
+        """An answer, or a question with statements around it ("Is there a trial? Anyway, I recommend…")."""
+        if self.turn.is_answer:
+            return True
+        if self.turn.intent not in QUESTION_INTENTS:
+            return False
+        statements = [s for s in re.split(r"(?<=[.!?])\s+", self.turn.text) if not s.rstrip().endswith("?")]
+        return any(len(s.split()) >= 3 for s in statements)
+
     def _interest(self) -> None:
+        """Interest from what the message is about, never from words inside an answer about something else."""
         signals = list(self.get("interest_signals") or [])
         level = self.get("interest_level")
         found: List[tuple] = []
@@ -167,13 +233,18 @@ class FactExtractor:
             found.append(("purchase", "asked how to buy or when to start"))
         elif intent == "compare":
             found.append(("comparison", f"compared with {', '.join(vendors)}" if vendors else "asked how it compares"))
-        if self.turn.is_answer:
-            if vendors and self.says("interest.comparison"):
-                found.append(("comparison", f"comparing with {', '.join(vendors)}"))
-            elif self.says("interest.comparison") and self.requested != "current_vendor":
-                found.append(("comparison", "looking at options"))
-            if self.says("interest.purchase"):
+        if self.answering and self.requested not in WHO_QUESTIONS:  # a colleague's worry is no signal
+            topics = " ".join(self._topic_clauses())
+            comparing = self.lex.matches("interest.comparison", self.lang, topics)
+            if comparing:
+                found.append(
+                    ("comparison", f"comparing with {', '.join(vendors)}" if vendors else "looking at options")
+                )
+            if self.lex.matches("interest.purchase", self.lang, topics) and (not comparing or "?" in self.turn.text):
                 found.append(("purchase", "talked about buying or starting"))
+            if not found and self.lex.matches("interest.lower", self.lang, topics):
+                level, found = "information", [("information", "said they only gather information for now")]
+                self.set("interest_level", level)
         for new_level, signal in found:
             level = raise_interest(level, new_level)
             if signal not in signals:
@@ -181,6 +252,15 @@ class FactExtractor:
         if found:
             self.set("interest_level", level)
             self.set("interest_signals", signals)
+
+    def _topic_clauses(self) -> List[str]:
+        """The message's clauses that are not about who decides or who holds the budget."""
+        clauses = re.split(r"[.;!?\n]+|,|\b(?:but|mais|ale|and|et|i)\b", self.turn.text, flags=re.IGNORECASE)
+        about_role = ("authority.decision_maker", "authority.influencer", "authority.none", "third_party_decides")
+        return [c for c in clauses if c and c.strip() and not any(self.says_in(path, c) for path in about_role)]
+
+    def says_in(self, path: str, text: str) -> bool:
+        return self.lex.matches(path, self.lang, text)
 
     def _contact(self) -> None:
         text = self.turn.text
@@ -194,9 +274,10 @@ class FactExtractor:
         phones = [p for p in self.turn.values("phone") if valid_phone(p)] or find_phones(text)
         if phones and not (self.requested in ("need",) and not self.turn.values("phone")):
             self.set("contact_phone", clean(phones[0], 40))
-        companies = [
-            c for c in self.turn.values("company") if c.lower() not in {v.lower() for v in self.turn.values("vendor")}
-        ]
+        others = {v.lower() for v in self.turn.values("vendor") + self.turn.values("person")}
+        companies = [c for c in self.turn.values("company") if c.lower() not in others]
+        if self.requested in ("contact_name", "company") and len(text.split()) <= 4:
+            companies = []  # a short answer to either question is kept as typed ("Clinique Saint-Roch")
         if companies and self.requested != "referrals":
             self.set("company", clean(companies[0], 120))
         if self.requested != "referrals":
@@ -219,9 +300,11 @@ class FactExtractor:
     def _authority(self) -> None:
         values = self.turn.values("authority")
         authority = values[0] if values and values[0] in ("decision_maker", "influencer", "none") else None
-        for level in ("none", "influencer", "decision_maker"):
-            if authority is None and self.says(f"authority.{level}"):
+        # what the visitor says in words wins over the tagger; "not me who signs, but I recommend" is an influencer
+        for level in ("influencer", "none", "decision_maker"):
+            if self.says(f"authority.{level}"):
                 authority = level
+                break
         if authority is None and self.requested == "authority":
             if self.yes:
                 authority = "decision_maker"
@@ -229,38 +312,67 @@ class FactExtractor:
                 authority = "none"
         if authority:
             self.set("authority", authority)
-            if authority != "none" and self.slots.get("authority") == "none" and self.requested != "decision_maker":
+            if authority == "decision_maker" and self.requested != "decision_maker":
                 self.set("decision_maker", None)
 
     def _need(self) -> None:
         text = self.turn.text
         category = catalog.category_for(text, self.lang)
-        if self.requested == "need" and self.turn.is_answer and not self.no:
+        if self.requested == "need" and self.answering and not self.no and not self._about_role_only():
             self.set("need", clean(text))
             self.set("need_category", category or self.get("need_category"))
-        elif category and self.get("need") is None and self.turn.intent in ("inform", "greet", "nlu_fallback"):
-            sentences = [s for s in re.split(r"(?<=[.!?])\s+", text) if catalog.category_for(s, self.lang)]
-            self.set("need", clean(" ".join(sentences) or text))
-            self.set("need_category", category)
+        elif not self.get("need") and self.turn.intent not in CONTROL_INTENTS:
+            sentences = [
+                s
+                for s in re.split(r"(?<=[.!?…])\s+|\n+", text)
+                if not s.rstrip().endswith("?")
+                and (catalog.category_for(s, self.lang) or self.says_in("need_statement", s))
+                and not self.lex.matches("not_a_need", self.lang, s)
+            ]
+            if not sentences and self._opening_statement():
+                sentences = [text]  # the first thing a visitor says about themselves is what they came for
+            if sentences:
+                self.set("need", clean(" ".join(sentences)))
+                self.set("need_category", catalog.category_for(" ".join(sentences), self.lang) or category)
         elif category and self.get("need_category") is None and self.get("need"):
             self.set("need_category", category)
         if self.get("need") and self.get("interest_level") is None:
             self.set("interest_level", "information")
             self.set("interest_signals", list(self.get("interest_signals") or []) + ["stated a need"])
 
+    def _opening_statement(self) -> bool:
+        """A first message of some length that says what the visitor came for (before any question)."""
+        other = {"authority", "contact_email", "contact_phone", "contact_name", "stakeholders", "existing_customer"}
+        return (
+            self.requested is None
+            and self.turn.intent == "inform"
+            and len(self.turn.text.split()) >= 6
+            and not self.get("authority")
+            and not other & set(self.updates)
+        )
+
+    def _about_role_only(self) -> bool:
+        """A message that only says who decides (it answers another question than the need)."""
+        return "authority" in self.updates and not catalog.category_for(self.turn.text, self.lang)
+
     def _people(self) -> None:
         if self.requested in CONTACT_QUESTIONS:
             return  # a name given with contact details is the visitor's, not a colleague's
+        if self.requested in WHO_QUESTIONS and self.no:
+            return  # "nobody", "raczej nie": no one to read
         default = "saboteur" if self.requested == "blockers" else "influencer"
-        if self.requested == "decision_maker":
-            default = "decision_maker"
+        if self.requested == "decision_maker" or self.updates.get("authority") in ("none", "influencer"):
+            default = "decision_maker"  # "not me who signs, it's our CEO": the people named decide
+        elif "authority" in self.updates:
+            default = "influencer"
         exclude = tuple(x for x in (self.get("contact_name"),) if x)
-        people = parse_people(self.turn.text, self.turn.entities, self.lang, default, exclude)
+        entities = self.turn.entities + self._names_the_tagger_missed()
+        people = parse_people(self.turn.text, entities, self.lang, default, exclude)
         own_titles = self._own_title(people)
         people = [p for p in people if p not in own_titles]
         if self.requested not in PEOPLE_QUESTIONS:
-            # unasked, a bare role ("support tickets") is a person only if something is said about them
-            people = [p for p in people if p.get("name") or p["stance"] != default]
+            # unasked, someone is part of the buying center only if something is said about them
+            people = [p for p in people if p["stance"] != default or (p.get("name") and p.get("role"))]
         if not people:
             return
         stakeholders = _merge_people(self.get("stakeholders"), people)
@@ -268,7 +380,7 @@ class FactExtractor:
         deciders = [p for p in people if p["stance"] == "decision_maker"]
         if deciders:
             self.set("decision_maker", describe(deciders[0]))
-            if self.get("authority") in (None, "decision_maker") and not self.turn.values("authority"):
+            if self.get("authority") is None and not self.turn.values("authority"):
                 self.set("authority", "influencer" if self.says("authority.influencer") else "none")
         saboteurs = [p for p in people if p["stance"] == "saboteur"]
         allies = [p for p in people if p["stance"] == "influencer"]
@@ -277,6 +389,33 @@ class FactExtractor:
         if allies:
             self.set("allies", _merge_people(self.get("allies"), allies))
 
+    def _names_the_tagger_missed(self) -> List[Dict[str, Any]]:
+        """People the visitor already named ("Gareth" for Gareth Lloyd), and, answering a question about
+        people, a capitalised first name opening a sentence ("Dana is wary of…")."""
+        text, found = self.turn.text, []
+        tagged = [(e.get("start"), e.get("end")) for e in self.turn.entities if e.get("entity") == "person"]
+
+        def free(start: int, end: int) -> bool:
+            return not any(isinstance(s, int) and s < end and start < e for s, e in tagged + found_spans)
+
+        found_spans: List[tuple] = []
+        for person in self.get("stakeholders") or []:
+            name = person.get("name") or ""
+            for candidate in {name, name.split()[0] if name else ""} - {""}:
+                for match in re.finditer(rf"(?<!\w){re.escape(candidate)}(?!\w)", text):
+                    if free(match.start(), match.end()):
+                        found.append({"entity": "person", "value": name, "start": match.start(), "end": match.end()})
+                        found_spans.append((match.start(), match.end()))
+        follow = (self.lex.raw.get("named_subject") or {}).get(self.lang) or []
+        if self.requested in PEOPLE_QUESTIONS and follow:
+            opening = re.compile(rf"(?:^|[.;!?,]\s+)({CAPITALISED})\s+(?={follow[0]})")
+            for match in opening.finditer(text):
+                word = match.group(1)
+                if plausible_name(word) and word.lower() not in NOT_NAMES and free(match.start(1), match.end(1)):
+                    found.append({"entity": "person", "value": word, "start": match.start(1), "end": match.end(1)})
+                    found_spans.append((match.start(1), match.end(1)))
+        return found
+
     def _own_title(self, people: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
         """A title the visitor gives themselves ("I'm the COO") is theirs, not a colleague's."""
         match = re.search(r"\b(i'?m|i am|je suis|jestem|pracuj[eę] jako)\b", self.turn.text, re.IGNORECASE)
@@ -284,6 +423,8 @@ class FactExtractor:
             return []
         anchor = match.end()
         named = self.lex.search("own_name", self.lang, self.turn.text)
+        if named and not all(word[:1].isupper() for word in named.group(1).split()):
+            named = None  # "I'm the COO": no name follows
         if named and named.start() <= match.start() < named.end(1):
             anchor = named.end(1)  # "I'm Sarah Collins, head of support": the title follows the name
         own = [
@@ -298,14 +439,14 @@ class FactExtractor:
         return own
 
     def _benefits(self) -> None:
+        if self.requested in WHO_QUESTIONS:
+            return  # a concern or a colleague's wish is not the visitor's priority
         found = [b for b in self.turn.values("benefit") if b in self.lex.keys("benefits")]
         for benefit in self.lex.keys("benefits"):
             if benefit not in found and self.lex.matches(f"benefits.{benefit}", self.lang, self.turn.text):
-                if benefit == "upfront_savings" and self.turn.intent != "inform" and self.requested != "benefits":
-                    continue
+                if self.requested != "benefits" and not self.says("priority"):
+                    continue  # keywords alone count only when priorities are the topic ("costs matter most")
                 found.append(benefit)
-        if self.requested != "benefits" and self.requested is not None and not self.turn.values("benefit"):
-            return  # keywords alone count only when priorities are the topic
         if found:
             current = list(self.get("benefits") or [])
             self.set("benefits", current + [b for b in found if b not in current])
@@ -324,11 +465,17 @@ class FactExtractor:
 
     # -- the answer to the open question ---------------------------------
     def _answer_requested(self) -> None:
-        if self.requested in FREE_TEXT_QUESTIONS and self._is_other_fact():
+        if self.requested in FREE_TEXT_QUESTIONS + ("benefits",) and self._is_other_fact():
             return  # "ops@acme.com" is not the name of a vendor
+        if self.requested not in ("authority", "decision_maker", "summary_confirmed") and self._corrects_role():
+            return  # "sorry, it's not me who signs": a correction, not an answer to the open question
         handler = getattr(self, f"_answer_{self.requested}", None)
         if handler is not None:
             handler()
+
+    def _corrects_role(self) -> bool:
+        """The visitor speaks about their own part in the decision (often correcting it)."""
+        return "authority" in self.updates or self.says("correction")
 
     def _is_other_fact(self) -> bool:
         """Whether the message is a contact detail or a bare yes rather than a free answer."""
@@ -371,13 +518,22 @@ class FactExtractor:
         self.set("stakeholders", _merge_people(self.get("stakeholders"), [entry]))
 
     def _answer_benefits(self) -> None:
-        if "benefits" not in self.updates and self.no:
+        if "benefits" in self.updates:
+            return
+        if self.no:
             self.set("benefits", [])
+        elif has_words(self.turn.text) and not self.updates.keys() & {"authority", "decision_maker", "current_vendor"}:
+            # no benefit of the catalog fits: the visitor's own words are kept for the rep
+            self.set("benefits", list(self.get("benefits") or []))
+            signal = f"what matters to them: {clean(self.turn.text, 200)}"
+            self.set("interest_signals", list(self.get("interest_signals") or []) + [signal])
+            self.set("interest_level", raise_interest(self.get("interest_level"), "benefits"))
 
     def _answer_current_vendor(self) -> None:
         if "current_vendor" in self.updates:
             return
-        if self.says("no_vendor") or self.turn.intent == "deny":
+        named = re.search(rf"(?<!^)(?<![.!?]\s)\b{CAPITALISED}", self.turn.text.strip())
+        if (self.says("no_vendor") or self.turn.intent == "deny") and not named:
             self.set("current_vendor", "none")
         else:
             self.set("current_vendor", clean(self.turn.text.strip(" .!"), 120))
@@ -436,6 +592,23 @@ class FactExtractor:
                 }
             )
         self.set("referrals", referrals)
+
+    def _answer_referrer(self) -> None:
+        """The referring customer says who they are: name and e-mail, or their company."""
+        text = self.turn.text
+        if not self.get("contact_name"):
+            persons = self.turn.values("person")
+            head = re.split(r"[,;(]|\s[-–—]\s|\b(?:from|at|de|chez|z|ze)\b", EMAIL.sub("", text))[0].strip(" .")
+            if persons:
+                self.set("contact_name", clean(persons[0], 120))
+            elif plausible_name(head) and len(head.split()) >= 2:
+                self.set("contact_name", clean(head, 120))
+        employer = EMPLOYER.search(text)
+        if not self.get("company") and employer and plausible_label(employer.group(1)):
+            self.set("company", clean(employer.group(1), 120))
+        if not self.get("company") and not self.get("contact_name") and len(text.split()) <= 6:
+            self.set("company", clean(text.strip(" .!"), 120))
+        self.set("referrer", clean(text, 200))
 
     def _answer_summary_confirmed(self) -> None:
         changed = {

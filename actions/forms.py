@@ -21,14 +21,36 @@ from actions.conversation import (
     intent_of,
     not_understood,
 )
+from actions.extraction import PHONE_ONLY, short_free_answer
 from actions.parsing import is_free_mail, valid_email, valid_phone
-from actions.qualification import required_slots
+from actions.plausibility import plausible_text
+from actions.qualification import MISSED_SLOT, SKIPPED, referral_slots, required_slots
 from actions.resources import lexicon
 
 COST_BENEFITS = ("upfront_savings", "indirect_cost_reduction")
 
 
-class ValidateQualificationForm(FormValidationAction):
+class NeverLoop:
+    """For a form's validation: its questions are never asked more than twice in a row."""
+
+    async def _never_loop(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+        events: List[EventType],
+        requested: Any,
+    ) -> List[EventType]:
+        extra = never_loop(tracker, events, requested)
+        if any(e.get("name") == requested for e in extra):  # given up: the next question follows
+            tracker.add_slots(extra)
+            following = await self.next_requested_slot(dispatcher, tracker, domain)  # type: ignore[attr-defined]
+            if following:
+                extra.append(following)
+        return extra
+
+
+class ValidateQualificationForm(NeverLoop, FormValidationAction):
     """Validates the qualification form and answers questions asked during it."""
 
     def name(self) -> Text:
@@ -40,18 +62,24 @@ class ValidateQualificationForm(FormValidationAction):
         return required_slots(tracker.slots)
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        intent = intent_of(tracker)
         requested = tracker.get_slot("requested_slot")
+        intent = intent_of(tracker)
+        if short_free_answer(str((tracker.latest_message or {}).get("text") or ""), requested):
+            intent = "inform" if intent in QUESTION_INTENTS + ("out_of_scope",) else intent  # a name, not a question
         events: List[EventType] = []
-        if intent in QUESTION_INTENTS and not _answered_this_turn(tracker):
+        meaningless = not _plausible(tracker)
+        if meaningless and intent != "nlu_fallback" and requested:
+            events += not_understood(dispatcher, tracker)  # nothing is read from it, and the visitor is told
+        elif intent in QUESTION_INTENTS and not _answered_this_turn(tracker):
             utter_answer(dispatcher, tracker, requested)
             events.append(SlotSet("last_question", intent))
         events += await super().run(dispatcher, tracker, domain)
-        if intent in ANSWER_INTENTS and requested and not _facts_this_turn(tracker, events):
+        if intent in ANSWER_INTENTS and requested and not meaningless and not _facts_this_turn(tracker, events):
             # an answer that says nothing we can use: ask again instead of rejecting the form
             # (a hello mid-way, or "yes" to "is anyone else...?", which makes the question "who?")
             if intent != "greet" and not (intent == "affirm" and requested in WHO_QUESTIONS):
                 events += not_understood(dispatcher, tracker)
+        events += await self._never_loop(dispatcher, tracker, domain, events, requested)
         if not any(e.get("event") == "slot" and e.get("name") != "requested_slot" for e in events):
             # Rasa rejects a form whose validation sets nothing, and the policies then loop until the
             # circuit breaker trips: the form always goes on and asks its open question again.
@@ -61,6 +89,8 @@ class ValidateQualificationForm(FormValidationAction):
     def validate_contact_email(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        if value == SKIPPED:
+            return {"contact_email": value}
         if not valid_email(value):
             dispatcher.utter_message(response="utter_email_invalid", value=str(value)[:80])
             return {"contact_email": None}
@@ -71,7 +101,7 @@ class ValidateQualificationForm(FormValidationAction):
     def validate_contact_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        if value == "" or valid_phone(value):
+        if value == SKIPPED or valid_phone(value):
             return {"contact_phone": value}
         dispatcher.utter_message(response="utter_phone_invalid")
         return {"contact_phone": None}
@@ -94,11 +124,87 @@ class ValidateQualificationForm(FormValidationAction):
         return {"blockers": value}
 
 
-class ValidateReferralForm(FormValidationAction):
-    """Validates the referral form (an existing customer naming others)."""
+class ValidateReferralForm(NeverLoop, FormValidationAction):
+    """Validates the referral form (an existing customer naming others, then who they are)."""
 
     def name(self) -> Text:
         return "validate_referral_form"
+
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Text]:
+        return referral_slots(tracker.slots)
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        requested = tracker.get_slot("requested_slot")
+        events: List[EventType] = []
+        if requested and not _plausible(tracker) and intent_of(tracker) != "nlu_fallback":
+            events += not_understood(dispatcher, tracker)
+        events += await super().run(dispatcher, tracker, domain)
+        events += await self._never_loop(dispatcher, tracker, domain, events, requested)
+        if not any(e.get("event") == "slot" and e.get("name") != "requested_slot" for e in events):
+            events.append(SlotSet(FALLBACK_SLOT, fallback_count(tracker)))
+        return events
+
+
+#: What a question's answer becomes when it was not understood twice in a row: the form moves on.
+GIVE_UP = {
+    "need": SKIPPED,
+    "authority": "unknown",
+    "decision_maker": "unknown",
+    "allies": [],
+    "blockers": [],
+    "benefits": [],
+    "current_vendor": SKIPPED,
+    "consent": False,
+    "contact_name": SKIPPED,
+    "contact_email": SKIPPED,
+    "company": SKIPPED,
+    "contact_phone": SKIPPED,
+    "summary_confirmed": False,
+    "referrals": [],
+    "referrer": SKIPPED,
+}
+
+
+def never_loop(tracker: Tracker, events: List[EventType], requested: Any) -> List[EventType]:
+    """No question is asked more than twice in a row.
+
+    The first answer that leaves the open question unanswered is remembered
+    (the question is then asked differently: buttons, or an example); after a
+    second one the form moves on without that fact.
+    """
+    if not requested or not _after_visitor_message(tracker):
+        return []
+    if _value_after(tracker, events, requested) is not None:
+        return [SlotSet(MISSED_SLOT, None)] if tracker.get_slot(MISSED_SLOT) else []
+    if requested == "summary_confirmed" and _facts_this_turn(tracker, events):
+        return []  # a correction under way
+    if tracker.get_slot(MISSED_SLOT) == requested and requested in GIVE_UP:
+        return [SlotSet(requested, GIVE_UP[requested]), SlotSet(MISSED_SLOT, None)]
+    return [SlotSet(MISSED_SLOT, requested)]
+
+
+def _value_after(tracker: Tracker, events: List[EventType], slot: str) -> Any:
+    for event in reversed(events):
+        if event.get("event") == "slot" and event.get("name") == slot:
+            return event.get("value")
+    return tracker.get_slot(slot)
+
+
+def _after_visitor_message(tracker: Tracker) -> bool:
+    """Whether the form runs because the visitor wrote (not because it was just activated)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return True
+        if event.get("event") == "active_loop" and event.get("name"):
+            return False
+    return False
+
+
+def _plausible(tracker: Tracker) -> bool:
+    text = str((tracker.latest_message or {}).get("text") or "")
+    return plausible_text(text) or bool(PHONE_ONLY.fullmatch(text.strip()))
 
 
 def _facts_this_turn(tracker: Tracker, events: List[EventType]) -> bool:

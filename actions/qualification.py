@@ -8,6 +8,11 @@ from actions import catalog
 from actions.people import describe
 from actions.resources import lexicon
 
+#: The question whose latest answer was not understood (asked differently next time, then left).
+MISSED_SLOT = "question_missed"
+#: A question left without an answer: filled, so that the form moves on, but not a fact.
+SKIPPED = ""
+
 LEAD_FIELDS = (
     "need",
     "need_category",
@@ -45,6 +50,17 @@ def required_slots(slots: Dict[str, Any]) -> List[str]:
         order += ["contact_name", "contact_email", "company", "contact_phone"]
     order.append("summary_confirmed")
     return order
+
+
+def referral_slots(slots: Dict[str, Any]) -> List[str]:
+    """The referral questions: whom the customer refers, then who the customer is (for the credit)."""
+    identified = bool(slots.get("contact_email") and slots.get("contact_name")) or bool(slots.get("company"))
+    return ["referrals"] if identified or slots.get("referrals") == [] else ["referrals", "referrer"]
+
+
+def _text(value: Any) -> Optional[str]:
+    """A text slot as the lead stores it: a question left unanswered is no value."""
+    return value if isinstance(value, str) and value.strip() else None
 
 
 def _join(items: List[str], language: Optional[str]) -> str:
@@ -114,18 +130,18 @@ def lead_record(slots: Dict[str, Any], conversation_id: str, channel: Optional[s
         "channel": channel or "rest",
         "language": slots.get("language") or "en",
         "contact": {
-            "name": slots.get("contact_name"),
-            "email": slots.get("contact_email"),
-            "phone": slots.get("contact_phone") or None,
-            "company": slots.get("company"),
-            "job_title": slots.get("job_title"),
+            "name": _text(slots.get("contact_name")),
+            "email": _text(slots.get("contact_email")),
+            "phone": _text(slots.get("contact_phone")),
+            "company": _text(slots.get("company")),
+            "job_title": _text(slots.get("job_title")),
         },
-        "need": {"summary": slots.get("need"), "category": slots.get("need_category")},
+        "need": {"summary": _text(slots.get("need")), "category": slots.get("need_category")},
         "interest": {"level": slots.get("interest_level"), "signals": list(slots.get("interest_signals") or [])},
         "authority": authority,
         "stakeholders": stakeholders,
         "benefits": list(slots.get("benefits") or []),
-        "current_vendor": None if slots.get("current_vendor") in (None, "none") else slots.get("current_vendor"),
+        "current_vendor": None if slots.get("current_vendor") == "none" else _text(slots.get("current_vendor")),
         "timeline": slots.get("timeline"),
         "budget": slots.get("budget"),
         "consent": bool(slots.get("consent")),

@@ -325,6 +325,36 @@ def _section_stories(results: Dict[str, Any]) -> str:
     return "\n\n".join(text)
 
 
+def _section_conversations(results: Dict[str, Any]) -> str:
+    text = ["## 2b. Whole prospect conversations"]
+    problem = _error(results, "conversations")
+    if problem:
+        return "\n\n".join(text + [problem])
+    rows = [
+        (
+            l,
+            _get(results, "conversations", l, "conversations"),
+            f"{_get(results, 'conversations', l, 'right')}/{_get(results, 'conversations', l, 'fields')}",
+            _number(_get(results, "conversations", l, "share"), 3),
+            _get(results, "conversations", l, "repeats"),
+            _get(results, "conversations", l, "loops"),
+        )
+        for l in LANGUAGES
+        if _get(results, "conversations", l) is not None
+    ]
+    text.append(
+        "The conversations of `tests/integration/conversations/data/{lang}.yml` (new prospects, written apart from "
+        "the training data) played over the REST channel; each expected field of the lead the leads API returns is "
+        "checked. *Repeats*: a question asked again right after it was asked; *loops*: asked a third time in a row "
+        "(target 0). `make test` fails below 90 % of fields right; the aim is 98 %."
+    )
+    text.append(_table(["lang", "conversations", "fields right", "share", "repeats", "loops"], rows))
+    wrong = [w for l in LANGUAGES for w in (_get(results, "conversations", l, "wrong") or [])]
+    if wrong:
+        text.append("Fields wrong:\n\n" + "\n".join(f"- {w}" for w in wrong[:60]))
+    return "\n\n".join(text)
+
+
 def _tracebacks(results: Dict[str, Any]) -> List[tuple]:
     """(server, count) for every server whose log has tracebacks."""
     found = []
@@ -636,6 +666,7 @@ def render(results: Dict[str, Any]) -> str:
         _section_targets(results),
         _section_nlu(results),
         _section_stories(results),
+        _section_conversations(results),
         _section_speed(results),
         _section_resources(results),
         _section_profile(results),

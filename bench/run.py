@@ -90,6 +90,13 @@ def stories_phase(settings: Settings, work: Path, logs: Path) -> Dict[str, Any]:
     return json.loads(out.read_text())
 
 
+def conversations_phase(settings: Settings, work: Path, logs: Path) -> Dict[str, Any]:
+    """Whole prospect conversations per language, judged field by field on the lead."""
+    out = work / "conversations.json"
+    run_module("bench.whole_conversations", ["--out", str(out)], logs / "conversations.log")
+    return json.loads(out.read_text())
+
+
 def _git_commit() -> str:
     try:
         return subprocess.run(
@@ -135,11 +142,13 @@ def main() -> int:
     phases: Dict[str, Callable[[Settings, Path, Path], Dict[str, Any]]] = {
         "nlu": nlu_phase,
         "stories": stories_phase,
+        "conversations": conversations_phase,
         "speed": lambda s, w, l: speed.run(s, w, l, log),
     }
     wanted = {
         "nlu": "nlu" in settings.phases,
         "stories": "stories" in settings.phases,
+        "conversations": "conversations" in settings.phases,
         "speed": bool({"load", "profile"} & set(settings.phases)),
     }
     failed = []

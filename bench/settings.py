@@ -18,7 +18,7 @@ SHARED_NLU_FILES = ("regex.yml", "lookups.yml")
 TEST_STORIES = ROOT / "tests" / "integration" / "stories"
 from common.languages import LANGUAGES  # noqa: E402
 
-PHASES = ("nlu", "stories", "load", "profile")
+PHASES = ("nlu", "stories", "conversations", "load", "profile")
 #: full: cross-validation, and the deployed model on the held-out sets; all: also one model per language
 #: trained on all its data for the held-out set; heldout: only those and the deployed model; deployed: no
 #: training at all, the deployed model on the held-out sets.

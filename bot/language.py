@@ -109,7 +109,9 @@ def detect_language(text: Optional[str], hint: Optional[str] = None) -> Optional
     scores = {lang: 0.0 for lang in SUPPORTED}
     for lang, letters in _LETTERS.items():
         scores[lang] += 1.5 * sum(1 for ch in lowered if ch in letters)
-    tokens = _TOKEN.findall(lowered)
+    # a capitalised word inside the text is a name ("Polisa Plus", "Help Scout"), not a word of the language
+    words = _TOKEN.findall(text.strip()[:2000])
+    tokens = [w.lower() for i, w in enumerate(words) if i == 0 or len(w) == 1 or not w[:1].isupper()]
     for token in tokens:
         for lang, words in _WORDS.items():
             if token in words:

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Optional
 
 from sqlalchemy import delete, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from leads.scoring import score
 from leads.storage.db import insert
@@ -108,6 +108,7 @@ def save_lead(
         record = merge(lead_to_contract(stored), record)
         transcript = transcript or None  # an empty transcript never replaces a stored one
     row = _row(record, transcript)
+    referred_by = referred_by or _referrer_of(session, row)
     if referred_by:
         row["referred_by"] = referred_by
     values = {**row, "id": new_id(), "created_at": utcnow(), "transcript": row.get("transcript", [])}
@@ -132,6 +133,43 @@ def save_lead(
     session.flush()
     session.refresh(lead)
     return lead
+
+
+def _referrer_of(session: Session, row: Dict[str, Any]) -> Optional[str]:
+    """The lead of the customer who referred this person (same e-mail, or same name and company), if any."""
+    email, name, company = row.get("contact_email"), row.get("contact_name"), row.get("company")
+    conditions = []
+    if email:
+        conditions.append(func.lower(Referral.email) == email.lower())
+    if name and company:
+        conditions.append(
+            (func.lower(Referral.name) == name.lower()) & (func.lower(Referral.company) == company.lower())
+        )
+    if not conditions:
+        return None
+    query = select(Referral.lead_id).join(Lead, Lead.id == Referral.lead_id)
+    query = query.where(Lead.conversation_id != row["conversation_id"]).order_by(Referral.id)
+    for condition in conditions:
+        found = session.execute(query.where(condition).limit(1)).scalar_one_or_none()
+        if found:
+            return found
+    return None
+
+
+def _referrer_summary(lead: Lead) -> Optional[Dict[str, Any]]:
+    """Who referred this lead: the referring customer's lead id, name, e-mail and company."""
+    if not lead.referred_by:
+        return None
+    session = object_session(lead)
+    referrer = session.get(Lead, lead.referred_by) if session is not None else None
+    if referrer is None:
+        return {"id": lead.referred_by, "name": None, "email": None, "company": None}
+    return {
+        "id": referrer.id,
+        "name": referrer.contact_name,
+        "email": referrer.contact_email,
+        "company": referrer.company,
+    }
 
 
 def lead_to_contract(lead: Lead) -> Dict[str, Any]:
@@ -162,6 +200,7 @@ def lead_to_contract(lead: Lead) -> Dict[str, Any]:
             {"amount": lead.budget_amount, "currency": lead.budget_currency} if lead.budget_amount is not None else None
         ),
         "referred_by": lead.referred_by,
+        "referrer": _referrer_summary(lead),
         "consent": lead.consent,
         "score": lead.score,
         "status": lead.status,
@@ -346,4 +385,12 @@ def save_referrals(session: Session, lead_id: str, referrals: Iterable[Dict[str,
         )
         count += 1
     session.flush()
+    for person in referrals:
+        email = _text(person.get("email"), 320)
+        if email:
+            session.execute(
+                Lead.__table__.update()
+                .where(func.lower(Lead.contact_email) == email.lower(), Lead.referred_by.is_(None), Lead.id != lead_id)
+                .values(referred_by=lead_id)
+            )
     return count

@@ -170,3 +170,82 @@ def test_a_bare_yes_is_not_a_name():
 def test_a_name_given_with_contact_details_is_not_a_stakeholder():
     out = facts("[Tom Baker](person)", requested="contact_email", consent=True)
     assert not out.get("allies") and not out.get("stakeholders")
+
+
+def test_influencers_are_recognised_in_each_language():
+    for text, language in (
+        ("I'm not the decision maker, but I'll put it forward to the board", "en"),
+        ("my job is to evaluate options for the MD", "en"),
+        ("je ne signe pas, mais c'est moi qui prépare le dossier", "fr"),
+        ("je suis prescriptrice sur ce genre d'achat", "fr"),
+        ("nie podpisuję, ale przygotowuję rekomendację", "pl"),
+        ("prowadzę ocenę ofert dla zarządu", "pl"),
+    ):
+        assert facts(text, language=language, requested="authority")["authority"] == "influencer", text
+
+
+def test_a_role_correction_is_recognised_under_another_question():
+    out = facts(
+        "Oops, my mistake, I don't sign anything; our [MD](job_title) does. I just recommend.",
+        requested="blockers",
+        authority="decision_maker",
+    )
+    assert out["authority"] == "influencer"
+    assert "blockers" not in out  # not stored as a blocker's concern
+
+
+def test_words_inside_an_answer_about_the_role_are_not_interest_signals():
+    out = facts("I make the final purchase decision", requested="authority", interest_level="information")
+    assert out["authority"] == "decision_maker"
+    assert out.get("interest_level", "information") == "information"
+    out = facts("podejmuję decyzję o zakupie", language="pl", requested="authority", interest_level="information")
+    assert out["authority"] == "decision_maker"
+    assert out.get("interest_level", "information") == "information"
+
+
+def test_comparing_with_the_current_vendor_is_comparison_not_purchase():
+    out = facts(
+        "We pay [Kustomer](vendor) today and we're weighing you against them, their price went up",
+        requested="current_vendor",
+        interest_level="benefits",
+    )
+    assert out["interest_level"] == "comparison"
+
+
+def test_interest_never_goes_down_unless_the_visitor_says_so():
+    out = facts("how does it work?", intent="ask_product", interest_level="comparison")
+    assert out.get("interest_level", "comparison") == "comparison"
+    out = facts("to be honest we're just browsing for now", interest_level="comparison")
+    assert out["interest_level"] == "information"
+
+
+def test_the_need_is_read_from_a_long_first_message_that_says_much_else():
+    out = facts(
+        "I'm [Jo Park](person), [head of service](job_title) at [Vela Foods](company). Our support costs are "
+        "spiralling out of control since we grew. We use [Kayako](vendor). jo@velafoods.com"
+    )
+    assert "out of control" in out["need"]
+    out = facts("chcemy obniżyć koszty obsługi klienta, piszę z firmy [Lumen](company)", language="pl")
+    assert "koszty" in out["need"]
+
+
+def test_a_refusal_of_an_optional_question_in_natural_words():
+    for text, language in (
+        ("honestly I'd prefer not to hand out my number", "en"),
+        ("je préfère qu'on reste sur l'e-mail", "fr"),
+        ("wolałabym zostać przy mailu", "pl"),
+    ):
+        assert facts(text, language=language, requested="contact_phone")["contact_phone"] == "", text
+
+
+def test_a_benefit_outside_the_catalog_keeps_the_visitors_words():
+    out = facts("honestly, peace of mind for the weekend shift", requested="benefits")
+    assert out["benefits"] == []
+    assert any("peace of mind" in s for s in out["interest_signals"])
+
+
+def test_the_referring_customer_is_identified():
+    out = facts("[Rosa Vidal](person) from [Harbor Yoga](company), rosa@harboryoga.com", requested="referrer")
+    assert out["contact_name"] == "Rosa Vidal"
+    assert out["contact_email"] == "rosa@harboryoga.com"
+    assert out["company"] == "Harbor Yoga"

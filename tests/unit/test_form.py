@@ -15,7 +15,7 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.actions import ActionAskAllies, ActionAskBlockers, ActionFallback
+from actions.actions import ActionAskAllies, ActionAskAuthority, ActionAskBlockers, ActionFallback
 from actions.conversation import FALLBACKS_BEFORE_OFFERING_A_PERSON
 from actions.forms import ValidateQualificationForm
 
@@ -207,3 +207,48 @@ async def test_the_fallback_names_the_languages_for_another_language_and_offers_
     events = await ActionFallback().run(dispatcher, tracker("??", "nlu_fallback", known={"fallback_count": 1}), DOMAIN)
     assert responses(dispatcher.messages) == ["utter_offer_human"]
     assert slot_events(events)["fallback_count"] == 0
+
+
+@pytest.mark.asyncio
+async def test_an_answer_not_understood_is_asked_differently_then_the_question_is_left():
+    known = {"need": "support tickets pile up"}
+    # first miss: remembered, the question stays open (asked again, with buttons)
+    messages, events = await validate(tracker("hmm it's complicated", requested="authority", known=known))
+    assert slot_events(events)["question_missed"] == "authority"
+    assert slot_events(events).get("requested_slot") == "authority"
+    dispatcher = CollectingDispatcher()
+    await ActionAskAuthority().run(dispatcher, tracker("", known={**known, "question_missed": "authority"}), DOMAIN)
+    assert responses(dispatcher.messages) == ["utter_ask_authority_choice"]
+    # second miss in a row: the form moves on without the fact
+    missed = {**known, "question_missed": "authority"}
+    messages, events = await validate(tracker("well, depends", requested="authority", known=missed))
+    assert slot_events(events)["authority"] == "unknown"
+    assert slot_events(events)["question_missed"] is None
+    assert slot_events(events)["requested_slot"] == "allies"
+
+
+@pytest.mark.asyncio
+async def test_a_meaningless_message_is_not_understood_and_stores_nothing():
+    messages, events = await validate(tracker("'; DROP TABLE leads; --", requested="allies", known=QUALIFIED))
+    assert "utter_rephrase" in responses(messages)
+    assert "allies" not in slot_events(events)
+
+
+@pytest.mark.asyncio
+async def test_the_buttons_offered_for_the_role_are_understood():
+    from actions.extraction import extract_facts
+
+    for language, expected in (
+        ("en", ("decision_maker", "influencer", "none")),
+        ("fr", ("decision_maker", "influencer", "none")),
+        ("pl", ("decision_maker", "influencer", "none")),
+    ):
+        variant = next(
+            v
+            for v in DOMAIN["responses"]["utter_ask_authority_choice"]
+            if (v.get("condition") or [{}])[0].get("value", "en") == language
+        )
+        for button, authority in zip(variant["buttons"], expected):
+            message = {"text": button["payload"], "intent": {"name": "inform"}, "entities": []}
+            updates = extract_facts(message, {"language": language}, "authority")
+            assert updates.get("authority") == authority, (language, button["payload"], updates)

@@ -141,3 +141,32 @@ def test_awkward_values_are_stored_not_refused(db_url):
     with session_scope(db_url) as session:
         huge = save_lead(session, lead("huge", budget={"amount": 1e15, "currency": "USD"}))
         assert lead_to_contract(huge)["budget"] is None
+
+
+def test_a_referred_person_who_comes_is_linked_to_the_customer_who_referred_them(db_url):
+    with session_scope(db_url) as session:
+        customer = save_lead(
+            session,
+            lead("customer-ref", contact={"name": "Alma Ruiz", "email": "alma@ruiz.example", "company": "Ruiz"}),
+        )
+        save_referrals(session, customer.id, [{"name": "Ivo Petrov", "email": "Ivo@Petrov.example"}])
+        referred = save_lead(session, lead("referred", contact={"name": "Ivo Petrov", "email": "ivo@petrov.example"}))
+        assert referred.referred_by == customer.id
+        contract = lead_to_contract(get_lead(session, referred.id))
+    assert contract["referred_by"] == customer.id
+    assert contract["referrer"] == {
+        "id": customer.id,
+        "name": "Alma Ruiz",
+        "email": "alma@ruiz.example",
+        "company": "Ruiz",
+    }
+
+
+def test_a_referral_recorded_after_the_person_came_links_them_too(db_url):
+    with session_scope(db_url) as session:
+        early = save_lead(session, lead("early-bird", contact={"email": "noor@early.example"}))
+        customer = save_lead(session, lead("customer-late", contact={"email": "c@customer.example"}))
+        save_referrals(session, customer.id, [{"name": "Noor", "email": "noor@early.example"}])
+    with session_scope(db_url) as session:
+        assert get_lead(session, early.id).referred_by == customer.id
+        assert lead_to_contract(get_lead(session, customer.id))["referrer"] is None

@@ -1,0 +1,39 @@
+"""The entity span convention of data/nlu/README.md, applied to all training data."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from common.languages import LANGUAGES
+
+ROOT = Path(__file__).resolve().parents[2]
+ENTITY = re.compile(r"\[([^\]]+)\](?:\((\w+)(?::[^)]*)?\)|\{\"entity\":\s*\"(\w+)\"[^}]*\})")
+#: Words a span must not start with, per entity.
+LEADING = {
+    "person": r"(mr|mrs|ms|dr|m\.|mme|mlle|monsieur|madame|pan|pani|pana|panem|panią)\b",
+    "job_title": r"(the|our|my|your|their|a|an|le|la|les|l'|notre|nos|mon|ma|mes|un|une|nasz\w*|m[oó]j\w*|moja)\s",
+    "benefit": r"(a|an|the|le|la|les|des|du|un|une|mostly|surtout|głównie)\s",
+    "company": r"(at|from|chez|w|z)\s",
+    "vendor": r"(at|from|chez|w|z)\s",
+    "authority": r"(yes|yeah|but|sorry|oui|mais|pardon|tak|ale|przepraszam)\b",
+}
+
+
+def spans(language: str):
+    for line in (ROOT / "data" / "nlu" / f"{language}.yml").read_text(encoding="utf-8").splitlines():
+        for match in ENTITY.finditer(line):
+            yield match.group(1), match.group(2) or match.group(3)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_entity_spans_follow_the_written_convention(language):
+    wrong = []
+    for span, kind in spans(language):
+        if span != span.strip() or re.search(r"^[^\w\[+(]|[,;:!?]$", span):
+            wrong.append((kind, span, "space or punctuation at an edge"))
+        if kind in LEADING and re.match(LEADING[kind], span, re.IGNORECASE):
+            wrong.append((kind, span, "starts with a word that stays outside"))
+    assert not wrong, wrong[:20]
