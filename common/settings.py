@@ -99,3 +99,45 @@ def slack_signing_secret() -> str:
 def slack_api_url() -> str:
     """Slack's Web API: ``SLACK_API_URL`` (tests point it at a local Slack)."""
     return env("SLACK_API_URL", SLACK_DEFAULT_API_URL)
+
+
+# -- the scaled set-up: shared services ------------------------------------------
+def redis_url() -> str:
+    """Rasa's lock store, shared by the Rasa processes: ``REDIS_URL`` (``redis://127.0.0.1:6379/0``)."""
+    return env("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def rabbitmq_url() -> str:
+    """Rasa's event broker: ``RABBITMQ_URL`` (``amqp://guest:guest@127.0.0.1:5672/``)."""
+    return env("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+def events_exchange() -> str:
+    """The fanout exchange Rasa publishes every conversation event to: ``RASA_EVENTS_EXCHANGE`` (``rasa-exchange``)."""
+    return env("RASA_EVENTS_EXCHANGE", "rasa-exchange")
+
+
+def events_queues() -> list:
+    """Durable queues bound to the exchange, comma-separated: ``RASA_EVENTS_QUEUES``.
+
+    The first one is the statistics consumer's; add a company's own pipelines' queues after it.
+    """
+    names = [name.strip() for name in env("RASA_EVENTS_QUEUES", "lead_assistant_analytics").split(",")]
+    return [name for name in names if name]
+
+
+def lock_key_prefix() -> str:
+    """The lock store's key prefix in Redis: ``RASA_LOCK_PREFIX`` (``leads``)."""
+    return env("RASA_LOCK_PREFIX", "leads")
+
+
+def analytics_database_url() -> Optional[str]:
+    """Where conversation statistics are kept: ``ANALYTICS_DATABASE_URL``, else ``DATABASE_URL``, else ``None``
+    (then ``var/analytics.db``)."""
+    url = env("ANALYTICS_DATABASE_URL") or database_url()
+    return url.replace("postgres://", "postgresql://", 1) if url else None
+
+
+def rasa_api_token() -> str:
+    """``RASA_API_TOKEN``: Rasa's HTTP API token (``--auth-token``), empty when not set."""
+    return env("RASA_API_TOKEN")
