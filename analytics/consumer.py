@@ -42,9 +42,17 @@ class Consumer:
     duplicates: int = 0
     dropped: int = 0
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    handling: int = 0
 
     async def handle(self, message: AbstractIncomingMessage) -> None:
         """Record one message, then acknowledge it."""
+        self.handling += 1
+        try:
+            await self._handle(message)
+        finally:
+            self.handling -= 1
+
+    async def _handle(self, message: AbstractIncomingMessage) -> None:
         try:
             new = store.record_message(self.engine, message.body)
         except (ValueError, UnicodeDecodeError) as error:
@@ -84,11 +92,17 @@ class Consumer:
             exchange = await channel.declare_exchange(self.exchange, aio_pika.ExchangeType.FANOUT)
             queue = await channel.declare_queue(self.queue, durable=True)
             await queue.bind(exchange, "")
-            await queue.consume(self.handle)
+            tag = await queue.consume(self.handle)
             logger.info("Counting events from queue %s of exchange %s", self.queue, self.exchange)
             if ready:
                 ready.set()
             await self.stopping.wait()
+            # No new deliveries; let the messages being written finish (the others come back to the queue).
+            await queue.cancel(tag)
+            for _ in range(50):
+                if not self.handling:
+                    break
+                await asyncio.sleep(0.1)
         finally:
             await connection.close()
 
