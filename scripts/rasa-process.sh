@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One Rasa process of the scaled set-up: writes its endpoints file (SQL tracker store on
 # DATABASE_URL, Redis lock store on REDIS_URL, pika event broker on RABBITMQ_URL, the action
-# server at ACTIONS_URL) and runs Rasa. Used by scripts/scale.sh and docker-compose.yml.
+# server at ACTIONS_URL) and runs Rasa on RASA_INTERFACE (all by default) and RASA_PORT.
+# Used by scripts/scale.sh, docker-compose.yml and the scaling tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${PYTHON_BIN:-python}
@@ -13,5 +14,5 @@ endpoints=$(mktemp -t endpoints.XXXXXX.yml)
 # Rasa's HTTP API token, when one is set.
 auth=()
 if [ -n "${RASA_API_TOKEN:-}" ]; then auth=(--auth-token "$RASA_API_TOKEN"); fi
-exec "$rasa" run --model "$model" --enable-api --port "$port" "${auth[@]}" \
+exec "$rasa" run --model "$model" --enable-api --interface "${RASA_INTERFACE:-0.0.0.0}" --port "$port" "${auth[@]}" \
   --endpoints "$endpoints" --credentials credentials.yml --cors "*"
