@@ -28,6 +28,21 @@ from testkit.scaled import Isolated, consumer_command, consumer_env, endpoints_f
 Log = Callable[[str], None]
 #: Action servers at most (each Rasa process calls one, in turn).
 MAX_ACTION_SERVERS = 2
+#: How long the Rasa processes may take to load the model, all at once, on a busy machine.
+START_SECONDS = 900
+
+
+def wait_for_models(servers: List[Server]) -> None:
+    """Until every Rasa process has loaded its model (or one of them exits, or ``START_SECONDS`` pass)."""
+    deadline = time.time() + START_SECONDS
+    for server in servers:
+        while True:
+            try:
+                wait_for_model(server)
+                break
+            except RuntimeError:
+                if server.process.poll() is not None or time.time() > deadline:
+                    raise
 
 
 def cpu_times() -> Tuple[float, float]:
@@ -74,8 +89,8 @@ def run_processes(
                     wait=False,
                 )
             )
+        wait_for_models(rasas)
         for rasa in rasas:
-            wait_for_model(rasa)
             sampler.watch(rasa.name, rasa.pid)
         warm_up(f"scale{processes}", rasas, scripts, settings, folder, logs, log)
         level = settings.load_levels[-1]
@@ -137,7 +152,12 @@ def run(settings: Settings, work: Path, logs: Path, log: Log) -> Dict[str, Any]:
             for processes in settings.scale_processes:
                 log(f"Scale: {processes} Rasa process(es) on PostgreSQL + Redis + RabbitMQ")
                 started = time.perf_counter()
-                figures = run_processes(processes, isolated, env, settings, work, logs, sampler, log)
+                try:
+                    figures = run_processes(processes, isolated, env, settings, work, logs, sampler, log)
+                except RuntimeError as error:  # one configuration that fails must not cost the others' figures
+                    results.setdefault("failed", []).append({"processes": processes, "error": str(error)[:500]})
+                    log(f"  {processes} Rasa process(es): {str(error).splitlines()[0]}")
+                    continue
                 figures["wall_seconds"] = time.perf_counter() - started
                 results["configurations"].append(figures)
     finally:
