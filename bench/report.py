@@ -7,7 +7,7 @@ run or failed) is shown as such, never invented.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from bench.metrics import ratio
 from bench.settings import LANGUAGES, TARGETS
@@ -627,13 +627,13 @@ SCALE_TARGETS = {
 }
 
 
-def _position_ratio(levels: Dict[str, Any], level: Optional[str], last: int = 15) -> Optional[float]:
-    """p50 latency of message ``last`` (or the last position measured) over message 1's."""
+def _position_ratio(levels: Dict[str, Any], level: Optional[str], last: int = 15) -> Tuple[Optional[float], int]:
+    """p50 latency of message ``last`` (or of the last position measured, returned too) over message 1's."""
     positions = _get(levels, level, "by_position") or {}
     if "1" not in positions:
-        return None
+        return None, last
     later = str(last) if str(last) in positions else max(positions, key=int)
-    return ratio(positions[later]["p50_ms"], positions["1"]["p50_ms"])
+    return ratio(positions[later]["p50_ms"], positions["1"]["p50_ms"]), int(later)
 
 
 def _section_scaling(results: Dict[str, Any]) -> str:
@@ -642,7 +642,8 @@ def _section_scaling(results: Dict[str, Any]) -> str:
     if not scale:
         return "\n\n".join(text + ["Not measured in this run (`BENCH_PHASES` without `scale`)."])
     if scale.get("error") or scale.get("skipped"):
-        return "\n\n".join(text + [f"Not measured: {scale.get('error') or scale.get('skipped')}."])
+        reason = str(scale.get("error") or scale.get("skipped")).splitlines()[0]
+        return "\n\n".join(text + [f"Not measured: {reason}."])
     text.append(
         "Separate `rasa run` processes with the endpoints of `make scale` (SQL tracker store on the local "
         "PostgreSQL, the atomic Redis lock store, the pika event broker on the local RabbitMQ, whose events the "
@@ -697,6 +698,7 @@ def _section_scaling(results: Dict[str, Any]) -> str:
         )
     )
     assistant = _levels(results, "assistant")
+    growth, position = _position_ratio(assistant, top)
     checks = [
         (
             f"one process, throughput at {top} conversations × stock",
@@ -713,8 +715,9 @@ def _section_scaling(results: Dict[str, Any]) -> str:
             "×",
         ),
         (
-            f"one process, p50 of the 15th message × the first's, at {top} conversations",
-            _position_ratio(assistant, top),
+            f"one process, p50 of message {position} × the first's, at {top} conversations"
+            + ("" if position == 15 else " (no conversation of this run reached message 15)"),
+            growth,
             SCALE_TARGETS["fifteenth_vs_first_max"],
             False,
             "×",
