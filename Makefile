@@ -14,10 +14,13 @@ export PYTHON
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: run test setup train shell lint format validate unit integration e2e conversations browser rep-page slack teams security story-test bench clean
+.PHONY: run scale test setup train shell lint format validate unit integration e2e conversations browser rep-page slack teams security scale-test story-test bench clean
 
 run: train ## Set up, train if needed, start the assistant
 	@VENV=$(VENV) RASA_PORT=$(RASA_PORT) ACTIONS_PORT=$(ACTIONS_PORT) LEADS_PORT=$(LEADS_PORT) MODEL=$(MODEL) scripts/run.sh
+
+scale: train ## N Rasa processes, M action servers on PostgreSQL, Redis and RabbitMQ (README: Scaling out)
+	@VENV=$(VENV) RASA_PORT=$(RASA_PORT) ACTIONS_PORT=$(ACTIONS_PORT) MODEL=$(MODEL) scripts/scale.sh
 
 setup: $(VENV)/.installed
 
@@ -74,10 +77,13 @@ security: train ## Attacks on what make run exposes: tokens, limits, restarts, e
 conversations: train ## Whole prospect conversations in EN, FR and PL, judged field by field on the lead
 	$(PYTEST) -q tests/integration/conversations
 
+scale-test: train ## Two Rasa processes sharing conversations on the local PostgreSQL, Redis and RabbitMQ
+	$(PYTEST) -q tests/integration/scale
+
 story-test: train
 	$(RASA) test core --model $(MODEL) --stories tests/integration/stories --fail-on-prediction-errors --out results/stories
 
-integration: story-test e2e conversations browser rep-page slack teams security ## Everything that needs the trained model
+integration: story-test e2e conversations browser rep-page slack teams security scale-test ## Everything that needs the trained model
 
 bench: train ## NLU per language, test stories, speed and memory against stock Rasa: bench/results/REPORT.md
 	$(VENV)/bin/python -m bench.run

@@ -2,7 +2,10 @@
 
 Each of ``--concurrency`` virtual visitors holds one conversation after another
 (scripts taken in turn, a new sender each time) and sends the next message
-as soon as the previous one is answered. No new message starts after
+as soon as the previous one is answered. With several ``--url`` (several Rasa
+processes sharing conversations), the messages go to them in turn, as a
+round-robin proxy would send them: one conversation's messages are read by
+different processes. No new message starts after
 ``--seconds``, and no more than ``--max-conversations`` conversations start.
 
     python -m bench.load --url http://127.0.0.1:5005 --scripts scripts.json \
@@ -35,6 +38,7 @@ class Tally:
     """What happened during one load level."""
 
     latencies_ms: List[float] = field(default_factory=list)
+    positions: List[int] = field(default_factory=list)
     errors: Counter = field(default_factory=Counter)
     empty_replies: int = 0
     started: int = 0
@@ -46,7 +50,7 @@ class Tally:
 class Plan:
     """Where to send what, and the bounds."""
 
-    url: str
+    urls: Sequence[str]
     scripts: Sequence[Dict[str, Any]]
     concurrency: int
     seconds: float
@@ -55,12 +59,15 @@ class Plan:
     tag: str
 
 
-async def _send(session: aiohttp.ClientSession, plan: Plan, sender: str, text: str, tally: Tally) -> bool:
-    """Send one message; record its latency or its error. ``False`` ends the conversation."""
+async def _send(session: aiohttp.ClientSession, url: str, sender: str, text: str, position: int, tally: Tally) -> bool:
+    """Send one message; record its latency (and its position in the conversation) or its error.
+
+    ``False`` ends the conversation.
+    """
     body = {"sender": sender, "message": text}
     start = time.perf_counter()
     try:
-        async with session.post(f"{plan.url}/webhooks/rest/webhook", json=body) as response:
+        async with session.post(f"{url}/webhooks/rest/webhook", json=body) as response:
             payload = await response.read()
             if response.status != 200:
                 tally.errors[f"HTTP {response.status}"] += 1
@@ -73,6 +80,7 @@ async def _send(session: aiohttp.ClientSession, plan: Plan, sender: str, text: s
         tally.errors[type(error).__name__] += 1
         return False
     tally.latencies_ms.append(1000 * (time.perf_counter() - start))
+    tally.positions.append(position)
     tally.last_answer = time.perf_counter()
     if not replies:
         tally.empty_replies += 1
@@ -80,7 +88,12 @@ async def _send(session: aiohttp.ClientSession, plan: Plan, sender: str, text: s
 
 
 async def _visitor(
-    session: aiohttp.ClientSession, plan: Plan, turns: Iterator[int], deadline: float, tally: Tally
+    session: aiohttp.ClientSession,
+    plan: Plan,
+    turns: Iterator[int],
+    targets: Iterator[str],
+    deadline: float,
+    tally: Tally,
 ) -> None:
     """One virtual visitor: whole conversations, one after the other, until a bound is reached."""
     for number in turns:
@@ -90,8 +103,10 @@ async def _visitor(
         sender = f"{plan.tag}-{script['name']}-{number}-{uuid.uuid4().hex[:8]}"
         tally.started += 1
         finished = True
-        for text in script["messages"]:
-            if time.perf_counter() >= deadline or not await _send(session, plan, sender, text, tally):
+        for position, text in enumerate(script["messages"], start=1):
+            if time.perf_counter() >= deadline or not await _send(
+                session, next(targets), sender, text, position, tally
+            ):
                 finished = False
                 break
         if finished:
@@ -100,21 +115,28 @@ async def _visitor(
 
 async def run(plan: Plan) -> Dict[str, Any]:
     """Run one load level and summarise it."""
-    if urlparse(plan.url).hostname not in LOOPBACK:
-        raise ValueError(f"the load generator only drives servers on loopback, not {plan.url}")
+    for url in plan.urls:
+        if urlparse(url).hostname not in LOOPBACK:
+            raise ValueError(f"the load generator only drives servers on loopback, not {url}")
     tally = Tally()
     turns = itertools.count()  # shared: each conversation number is taken once
+    targets = itertools.cycle(plan.urls)  # shared: message after message, process after process
+    cpu_start = time.process_time()
     timeout = aiohttp.ClientTimeout(total=plan.timeout)
     connector = aiohttp.TCPConnector(limit=plan.concurrency)
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
         start = time.perf_counter()
         deadline = start + plan.seconds
-        await asyncio.gather(*(_visitor(session, plan, turns, deadline, tally) for _ in range(plan.concurrency)))
+        await asyncio.gather(
+            *(_visitor(session, plan, turns, targets, deadline, tally) for _ in range(plan.concurrency))
+        )
         ended = time.perf_counter()
     elapsed = (tally.last_answer or ended) - start
     messages = len(tally.latencies_ms)
     return {
         "concurrency": plan.concurrency,
+        "servers": len(plan.urls),
+        "generator_cpu_seconds": time.process_time() - cpu_start,
         "bound_seconds": plan.seconds,
         "elapsed_seconds": elapsed,
         "messages": messages,
@@ -128,13 +150,27 @@ async def run(plan: Plan) -> Dict[str, Any]:
         "messages_per_second": messages / elapsed if elapsed > 0 else None,
         **latency_summary(tally.latencies_ms),
         "latencies_ms": [round(x, 2) for x in tally.latencies_ms],
+        "by_position": by_position(tally.latencies_ms, tally.positions),
+    }
+
+
+def by_position(latencies_ms: Sequence[float], positions: Sequence[int]) -> Dict[str, Dict[str, Any]]:
+    """Latency by the message's position in its conversation (1: the first message)."""
+    grouped: Dict[int, List[float]] = {}
+    for latency, position in zip(latencies_ms, positions):
+        grouped.setdefault(position, []).append(latency)
+    return {
+        str(position): {"messages": len(values), **latency_summary(values)}
+        for position, values in sorted(grouped.items())
     }
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
     """Command line: run one load level and write its figures as JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", required=True, help="base URL of the Rasa server (loopback only)")
+    parser.add_argument(
+        "--url", required=True, action="append", help="base URL of a Rasa server (loopback only); repeat for several"
+    )
     parser.add_argument("--scripts", required=True, help="JSON list of {name, messages}")
     parser.add_argument("--concurrency", type=int, required=True)
     parser.add_argument("--seconds", type=float, required=True)
@@ -145,7 +181,13 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parser.parse_args(argv)
     scripts = json.loads(Path(args.scripts).read_text(encoding="utf-8"))
     plan = Plan(
-        args.url.rstrip("/"), scripts, args.concurrency, args.seconds, args.max_conversations, args.timeout, args.tag
+        [url.rstrip("/") for url in args.url],
+        scripts,
+        args.concurrency,
+        args.seconds,
+        args.max_conversations,
+        args.timeout,
+        args.tag,
     )
     result = asyncio.run(run(plan))
     Path(args.out).write_text(json.dumps(result), encoding="utf-8")

@@ -7,7 +7,7 @@ run or failed) is shown as such, never invented.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from bench.metrics import ratio
 from bench.settings import LANGUAGES, TARGETS
@@ -648,6 +648,138 @@ def _section_run(results: Dict[str, Any]) -> str:
     return "\n\n".join(text)
 
 
+#: The goals of scaling out (reported, not asserted).
+SCALE_TARGETS = {
+    "throughput_vs_stock_min": 1.2,
+    "p95_vs_stock_max": 1.0,
+    "fifteenth_vs_first_max": 1.3,
+    "rasa_process_mb_max": 750.0,
+}
+
+
+def _position_ratio(levels: Dict[str, Any], level: Optional[str], last: int = 15) -> Tuple[Optional[float], int]:
+    """p50 latency of message ``last`` (or of the last position measured, returned too) over message 1's."""
+    positions = _get(levels, level, "by_position") or {}
+    if "1" not in positions:
+        return None, last
+    later = str(last) if str(last) in positions else max(positions, key=int)
+    return ratio(positions[later]["p50_ms"], positions["1"]["p50_ms"]), int(later)
+
+
+def _section_scaling(results: Dict[str, Any]) -> str:
+    text = ["## 7. Scaling out: several Rasa processes"]
+    scale = results.get("scale")
+    if not scale:
+        return "\n\n".join(text + ["Not measured in this run (`BENCH_PHASES` without `scale`)."])
+    if scale.get("error") or scale.get("skipped"):
+        reason = str(scale.get("error") or scale.get("skipped")).splitlines()[0]
+        return "\n\n".join(text + [f"Not measured: {reason}."])
+    text.append(
+        "Separate `rasa run` processes with the endpoints of `make scale` (SQL tracker store on the local "
+        "PostgreSQL, the atomic Redis lock store, the pika event broker on the local RabbitMQ, whose events the "
+        "statistics consumer counts meanwhile), one action server per Rasa process (two at most), the lead "
+        "database on the same PostgreSQL. The load generator sends each conversation's messages to the "
+        "processes in turn, so that consecutive messages of one conversation are read by different processes. "
+        "Everything runs on this one machine: the processes share its CPUs with each other, with PostgreSQL, "
+        "Redis, RabbitMQ and with the load generator."
+    )
+    top = _highest_level(results)
+    stock = _get(_levels(results, "stock"), top) or {}
+    configurations = scale.get("configurations") or []
+    single = next((c for c in configurations if c["processes"] == 1), None)
+    rows = []
+    for c in configurations:
+        level = c["level"]
+        rows.append(
+            [
+                c["processes"],
+                c["action_servers"],
+                level["concurrency"],
+                level["messages"],
+                _number(level["messages_per_second"], 1),
+                _number(ratio(level["messages_per_second"], _get(single, "level", "messages_per_second")), 2, "×"),
+                _number(ratio(level["messages_per_second"], stock.get("messages_per_second")), 2, "×"),
+                _number(level["p50_ms"], 0),
+                _number(level["p95_ms"], 0),
+                level["errors"],
+                _number(max(c["rasa_hwm_mb"]), 0),
+                f"{100 * c['generator_cpu_share_of_one_core']:.0f} %",
+                f"{100 * c['machine_idle_share']:.0f} %",
+            ]
+        )
+    text.append(
+        _table(
+            [
+                "Rasa processes",
+                "action servers",
+                "conversations",
+                "messages",
+                "msg/s",
+                "× 1 process",
+                "× stock",
+                "p50 ms",
+                "p95 ms",
+                "errors",
+                "peak MB per Rasa process",
+                "load generator CPU (of one core)",
+                "machine idle",
+            ],
+            rows,
+        )
+    )
+    assistant = _levels(results, "assistant")
+    growth, position = _position_ratio(assistant, top)
+    checks = [
+        (
+            f"one process, throughput at {top} conversations × stock",
+            ratio(_get(assistant, top, "messages_per_second"), stock.get("messages_per_second")),
+            SCALE_TARGETS["throughput_vs_stock_min"],
+            True,
+            "×",
+        ),
+        (
+            f"one process, p95 at {top} conversations × stock's",
+            ratio(_get(assistant, top, "p95_ms"), stock.get("p95_ms")),
+            SCALE_TARGETS["p95_vs_stock_max"],
+            False,
+            "×",
+        ),
+        (
+            f"one process, p50 of message {position} × the first's, at {top} conversations"
+            + ("" if position == 15 else " (no conversation of this run reached message 15)"),
+            growth,
+            SCALE_TARGETS["fifteenth_vs_first_max"],
+            False,
+            "×",
+        ),
+        (
+            "peak memory of any Rasa process, any number of processes, MB",
+            max((max(c["rasa_hwm_mb"]) for c in configurations), default=None),
+            SCALE_TARGETS["rasa_process_mb_max"],
+            False,
+            " MB",
+        ),
+    ]
+    text.append(
+        _table(
+            ["target", "measured", "goal", "met"],
+            [
+                [
+                    name,
+                    _with_unit(value, unit),
+                    f"{'≥' if at_least else '≤'} {goal}{unit}",
+                    _met(None if value is None else (value >= goal if at_least else value <= goal)),
+                ]
+                for name, value, goal, at_least, unit in checks
+            ],
+        )
+    )
+    text.append(
+        "![throughput against processes](scaling_throughput.png)\n\n![latency by position](latency_by_position.png)"
+    )
+    return "\n\n".join(text)
+
+
 def render(results: Dict[str, Any]) -> str:
     """The whole report as Markdown."""
     head = ["# Benchmark report"]
@@ -671,6 +803,7 @@ def render(results: Dict[str, Any]) -> str:
         _section_resources(results),
         _section_profile(results),
         _section_faster(results),
+        _section_scaling(results),
         _section_run(results),
     ]
     return "\n\n".join(head + sections) + "\n"
@@ -785,6 +918,44 @@ def plot(results: Dict[str, Any], folder: Path) -> List[Path]:
         growth_axis.set_ylim(bottom=0)
         growth_axis.set_title("Policies and the rest along a conversation")
         save(figure, "turn_profile.png")
+
+    configurations = _get(results, "scale", "configurations") or []
+    if configurations:
+        figure, axis = plt.subplots(figsize=(6, 4))
+        counts = [c["processes"] for c in configurations]
+        axis.plot(
+            counts, [c["level"]["messages_per_second"] or 0 for c in configurations], marker="o", label="assistant"
+        )
+        top = _highest_level(results)
+        stock = _get(_levels(results, "stock"), top, "messages_per_second")
+        if stock:
+            axis.axhline(stock, color="grey", linestyle="--", label="stock Rasa, one process")
+        axis.set_xticks(counts)
+        axis.set_xlabel("Rasa processes (PostgreSQL + Redis)")
+        axis.set_ylabel("messages per second")
+        axis.set_ylim(bottom=0)
+        axis.set_title("Throughput against processes" + quick)
+        axis.legend()
+        save(figure, "scaling_throughput.png")
+
+    series = []
+    top = _highest_level(results)
+    if _get(_levels(results, "assistant"), top, "by_position"):
+        series.append(("one process (in-memory locks)", _get(_levels(results, "assistant"), top, "by_position")))
+    for c in configurations:
+        if c["level"].get("by_position"):
+            series.append((f"{c['processes']} process(es), PostgreSQL + Redis", c["level"]["by_position"]))
+    if series:
+        figure, axis = plt.subplots(figsize=(7, 4))
+        for label, positions in series:
+            keys = sorted(positions, key=int)
+            axis.plot([int(k) for k in keys], [positions[k]["p50_ms"] or 0 for k in keys], marker="o", label=label)
+        axis.set_xlabel("message number in the conversation")
+        axis.set_ylabel("p50 latency, ms")
+        axis.set_ylim(bottom=0)
+        axis.set_title(f"Latency against message position, {top} conversations" + quick)
+        axis.legend(fontsize=8)
+        save(figure, "latency_by_position.png")
     return drawn
 
 

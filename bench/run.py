@@ -2,9 +2,10 @@
 
 Phases (``BENCH_PHASES``, default all): ``nlu`` (cross-validation and held-out
 set per language), ``stories`` (test stories per language), ``load`` (speed,
-capacity and memory against stock Rasa) and ``profile`` (one turn's time
-split). ``BENCH_QUICK=1`` makes a small run for development whose figures are
-not the real ones.
+capacity and memory against stock Rasa), ``profile`` (one turn's time
+split) and ``scale`` (1, 2 and 4 Rasa processes on PostgreSQL + Redis).
+``BENCH_QUICK=1`` makes a small run for development whose figures are not
+the real ones.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Dict, List
 
-from bench import report, resources, speed
+from bench import report, resources, scaling, speed
 from bench.settings import LANGUAGES, MODEL, RESULTS, ROOT, Settings, from_environment
 from common import settings as common_settings
 
@@ -144,12 +145,14 @@ def main() -> int:
         "stories": stories_phase,
         "conversations": conversations_phase,
         "speed": lambda s, w, l: speed.run(s, w, l, log),
+        "scale": lambda s, w, l: scaling.run(s, w, l, log),
     }
     wanted = {
         "nlu": "nlu" in settings.phases,
         "stories": "stories" in settings.phases,
         "conversations": "conversations" in settings.phases,
         "speed": bool({"load", "profile"} & set(settings.phases)),
+        "scale": "scale" in settings.phases and bool(settings.scale_processes),
     }
     failed = []
     with tempfile.TemporaryDirectory(prefix="bench-") as folder:

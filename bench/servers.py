@@ -131,8 +131,10 @@ def start_rasa(
     cwd: Path = ROOT,
     endpoints: Optional[Path] = None,
     credentials: Optional[Path] = None,
+    wait: bool = True,
 ) -> Server:
-    """``rasa run`` with the HTTP API on a free loopback port; returns once the model is loaded."""
+    """``rasa run`` with the HTTP API on a free loopback port; returns once the model is loaded
+    (at once with ``wait=False``: then :func:`wait_for_model`)."""
     port = free_port()
     command = [
         str(BIN / "rasa"),
@@ -150,5 +152,16 @@ def start_rasa(
     if credentials:
         command += ["--credentials", str(credentials)]
     server = _start(name, command, cwd, env, logs, port)
-    wait_ready(f"{server.url}/status", server.process, server.log, lambda body: bool(body and body.get("model_file")))
+    if wait:
+        wait_for_model(server)
     return server
+
+
+def wait_for_model(server: Server) -> None:
+    """Until the Rasa server answers ``/status`` with its model loaded."""
+    wait_ready(f"{server.url}/status", server.process, server.log, lambda body: bool(body and body.get("model_file")))
+
+
+def start_process(name: str, command: List[str], env: Dict[str, str], logs: Path) -> Server:
+    """Any other process (no port), e.g. the statistics consumer."""
+    return _start(name, command, ROOT, env, logs, 0)

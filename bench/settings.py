@@ -18,7 +18,7 @@ SHARED_NLU_FILES = ("regex.yml", "lookups.yml")
 TEST_STORIES = ROOT / "tests" / "integration" / "stories"
 from common.languages import LANGUAGES  # noqa: E402
 
-PHASES = ("nlu", "stories", "conversations", "load", "profile")
+PHASES = ("nlu", "stories", "conversations", "load", "profile", "scale")
 #: full: cross-validation, and the deployed model on the held-out sets; all: also one model per language
 #: trained on all its data for the held-out set; heldout: only those and the deployed model; deployed: no
 #: training at all, the deployed model on the held-out sets.
@@ -47,6 +47,7 @@ class Settings:
     nlu_mode: str = "full"
     nlu_jobs: int = 4  # NLU evaluations (a language each, and the deployed model) at once; 1: one after another
     phases: Tuple[str, ...] = PHASES
+    scale_processes: Tuple[int, ...] = (1, 2, 4)  # Rasa processes sharing PostgreSQL + Redis, one run each
     targets: Dict[str, float] = field(default_factory=lambda: dict(TARGETS))
 
 
@@ -72,7 +73,8 @@ QUICK_LEVELS = (LoadLevel(1, 20, 1), LoadLevel(10, 10, 20), LoadLevel(50, 15, 60
 def from_environment(environ: Optional[Dict[str, str]] = None) -> Settings:
     """Settings from the ``BENCH_*`` variables.
 
-    ``BENCH_QUICK``, ``BENCH_FOLDS``, ``BENCH_NLU``, ``BENCH_NLU_JOBS``, ``BENCH_PHASES``, ``BENCH_WORKERS``.
+    ``BENCH_QUICK``, ``BENCH_FOLDS``, ``BENCH_NLU``, ``BENCH_NLU_JOBS``, ``BENCH_PHASES``, ``BENCH_WORKERS``,
+    ``BENCH_SCALE`` (numbers of Rasa processes, e.g. ``1,2,4``).
     """
     env = os.environ if environ is None else environ
     quick = env.get("BENCH_QUICK", "").strip() not in ("", "0", "false", "no")
@@ -86,7 +88,11 @@ def from_environment(environ: Optional[Dict[str, str]] = None) -> Settings:
     nlu_jobs = int(env.get("BENCH_NLU_JOBS", len(LANGUAGES) + 1))
     if nlu_jobs < 1:
         raise ValueError(f"BENCH_NLU_JOBS must be at least 1, not {nlu_jobs}")
+    scale = tuple(int(n) for n in env.get("BENCH_SCALE", "1,2,4").split(",") if n.strip())
+    if any(n < 1 for n in scale):
+        raise ValueError(f"BENCH_SCALE lists numbers of Rasa processes (1 or more), not {scale}")
     return Settings(
+        scale_processes=scale,
         quick=quick,
         folds=int(env.get("BENCH_FOLDS", 2 if quick else 5)),
         load_levels=QUICK_LEVELS if quick else FULL_LEVELS,

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from bench import conversations, profile_turn, stock_bot
 from bench.resources import MemorySampler
@@ -73,7 +73,7 @@ def wait_until_steady(server: Server, checks: int = 8) -> None:
 
 
 def _level(
-    server: Server,
+    server: "Server | Sequence[Server]",
     scripts: Path,
     concurrency: int,
     seconds: float,
@@ -83,16 +83,17 @@ def _level(
     work: Path,
     logs: Path,
 ) -> Dict[str, Any]:
-    """One run of ``bench.load`` against ``server``."""
+    """One run of ``bench.load`` against ``server`` (or several servers, message after message in turn)."""
     out = work / f"{tag}.json"
+    servers = [server] if isinstance(server, Server) else list(server)
+    urls = [argument for each in servers for argument in ("--url", each.url)]
     with (logs / f"load-{tag}.log").open("w") as output:
         subprocess.run(
             [
                 sys.executable,
                 "-m",
                 "bench.load",
-                "--url",
-                server.url,
+                *urls,
                 "--scripts",
                 str(scripts),
                 "--concurrency",
@@ -117,14 +118,16 @@ def _level(
     return json.loads(out.read_text())
 
 
-def warm_up(name: str, server: Server, scripts: Path, settings: Settings, work: Path, logs: Path, log: Log) -> None:
+def warm_up(
+    name: str, server: "Server | Sequence[Server]", scripts: Path, settings: Settings, work: Path, logs: Path, log: Log
+) -> None:
     """A few unmeasured conversations, so that no measured message pays for first-use set-up."""
     warm = _level(server, scripts, 1, 300, settings.warmup_conversations, f"{name}-warmup", settings, work, logs)
     log(f"  {name}: warmed up with {warm['messages']} messages ({warm['errors']} errors)")
 
 
 def drive(
-    name: str, server: Server, scripts: Path, settings: Settings, work: Path, logs: Path, log: Log
+    name: str, server: "Server | Sequence[Server]", scripts: Path, settings: Settings, work: Path, logs: Path, log: Log
 ) -> Dict[str, Any]:
     """Every load level against a warmed-up server."""
     results = {}

@@ -179,3 +179,40 @@ def rate_per_visitor() -> int:
 def rate_per_address() -> int:
     """Messages one network address may send per minute to a public channel: ``RATE_LIMIT_ADDRESS`` (300; 0: none)."""
     return int(env("RATE_LIMIT_ADDRESS", "300"))
+
+
+# -- the scaled set-up: shared services ------------------------------------------
+def redis_url() -> str:
+    """Rasa's lock store, shared by the Rasa processes: ``REDIS_URL`` (``redis://127.0.0.1:6379/0``)."""
+    return env("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def rabbitmq_url() -> str:
+    """Rasa's event broker: ``RABBITMQ_URL`` (``amqp://guest:guest@127.0.0.1:5672/``)."""
+    return env("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+def events_exchange() -> str:
+    """The fanout exchange Rasa publishes every conversation event to: ``RASA_EVENTS_EXCHANGE`` (``rasa-exchange``)."""
+    return env("RASA_EVENTS_EXCHANGE", "rasa-exchange")
+
+
+def events_queues() -> list:
+    """Durable queues bound to the exchange, comma-separated: ``RASA_EVENTS_QUEUES``.
+
+    The first one is the statistics consumer's; add a company's own pipelines' queues after it.
+    """
+    names = [name.strip() for name in env("RASA_EVENTS_QUEUES", "lead_assistant_analytics").split(",")]
+    return [name for name in names if name]
+
+
+def lock_key_prefix() -> str:
+    """The lock store's key prefix in Redis: ``RASA_LOCK_PREFIX`` (``leads``)."""
+    return env("RASA_LOCK_PREFIX", "leads")
+
+
+def analytics_database_url() -> Optional[str]:
+    """Where conversation statistics are kept: ``ANALYTICS_DATABASE_URL``, else ``DATABASE_URL``, else ``None``
+    (then ``var/analytics.db``)."""
+    url = env("ANALYTICS_DATABASE_URL") or database_url()
+    return url.replace("postgres://", "postgresql://", 1) if url else None

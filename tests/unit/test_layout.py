@@ -2,6 +2,7 @@
 
     actions  (the Rasa action server)  ->  leads  ->  common
     bot      (the Rasa server)         ->  common
+    analytics (the event consumer)     ->  common
     testkit  (starting servers)        ->  common
     bench    (the benchmark)           ->  testkit, leads (its database), common
 
@@ -26,6 +27,7 @@ ALLOWED: Dict[str, Set[str]] = {
     "leads": {"leads", "common"},
     "actions": {"actions", "leads", "common"},
     "bot": {"bot", "common"},
+    "analytics": {"analytics", "common"},
     "testkit": {"testkit", "common"},
     "bench": {"bench", "testkit", "leads", "common"},
 }
@@ -97,6 +99,8 @@ def modules() -> Iterator[Tuple[str, Path]]:
         ("bench.speed", "from tests.fakes.receiver import Receiver"),
         ("bench.nlu_eval", "from bot.nlu import MultilingualTokenizer"),
         ("leads.cli", "def later():\n    from actions import lead_bridge\n"),
+        ("analytics.store", "from leads.storage.db import engine"),
+        ("common.scaling", "from analytics import store"),
     ],
 )
 def test_an_import_against_the_rule_is_found(module: str, source: str) -> None:
@@ -134,7 +138,7 @@ def test_only_the_settings_module_reads_the_environment() -> None:
     readers = [
         str(path.relative_to(ROOT))
         for module, path in modules()
-        if module.split(".")[0] in ("actions", "leads", "bot", "common")
+        if module.split(".")[0] in ("actions", "leads", "bot", "common", "analytics")
         and str(path.relative_to(ROOT)) != SETTINGS
         and reads_environment(path.read_text(encoding="utf-8"))
     ]

@@ -1,0 +1,1 @@
+"""Conversation statistics from the events Rasa publishes to RabbitMQ (its own process: ``python -m analytics``)."""
