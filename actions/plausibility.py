@@ -28,6 +28,7 @@ _CODE = re.compile(
     r"|\bdef\s+\w+\s*\(|\breturn\s+\w+;|\b(document|window)\.\w+|\bjavascript:|&#x?[0-9a-f]+;|\w+\(\s*\)\s*;|^\s*/\w+\{)",
     re.IGNORECASE,
 )
+_TAG = re.compile(r"<\s*/?\s*[a-z!][^>]*>", re.IGNORECASE)
 #: Keyboard rows typed without thinking (QWERTY, AZERTY, QWERTZ).
 _MASH_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm", "azertyuiop", "qsdfghjklm", "wxcvbn", "qwertzuiop", "yxcvbnm")
 _MASH_GRAMS = frozenset(row[i : i + 4] for row in _MASH_ROWS for i in range(len(row) - 3)) - {"erty", "azer"}
@@ -87,8 +88,9 @@ def why_implausible(text: Optional[str]) -> Optional[str]:
         return "placeholder"
     if _SQL.search(text):
         return "sql"
-    if _CODE.search(text):
-        return "code or markup"
+    without_tags = _TAG.sub(" ", text)
+    if _CODE.search(without_tags) or (without_tags != text and len(_WORD.findall(without_tags)) < 3):
+        return "code or markup"  # a sentence with a stray tag in it is still a sentence (shown escaped)
     words = _WORD.findall(text)
     letters = sum(len(w) for w in words)
     if letters < 2:
