@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Tuple
 import yaml
 
 from common import settings
+from leads import labels
 
 DISQUALIFY_REASONS = {
     "job_seeker": "The visitor is looking for a job, not buying.",
@@ -66,7 +67,7 @@ def score(lead: Dict[str, Any]) -> Tuple[int, str, List[str], List[str]]:
         reasons.append("No need stated yet.")
     if level:
         points += weights["interest"].get(level, 0)
-        reasons.append(f"Interest level: {level}.")
+        reasons.append(f"Interest: {labels.text('interest', level, 'en').lower()}.")
     else:
         reasons.append("No sign of interest yet.")
     points += weights["authority"].get(authority, 0)

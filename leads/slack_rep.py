@@ -18,6 +18,8 @@ import aiohttp
 
 from common.slack_payloads import REP_ACTIONS, first_action
 from common.slack_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from leads import labels
+from leads.notify import slack_escape
 from leads.routing import load_config
 
 logger = logging.getLogger(__name__)
@@ -38,10 +40,18 @@ class RepDecision:
     by: str
     slack_user: str
     response_url: Optional[str]
+    #: The language of the rep's answer in Slack (the rep's own, from the reps file).
+    language: str = "en"
 
 
 def rep_name(slack_user_id: str, reps: Optional[Mapping[str, Any]] = None) -> Optional[str]:
     """The name in the reps file of the rep with this Slack user id, if any."""
+    person = rep_entry(slack_user_id, reps)
+    return person.get("name") if person else None
+
+
+def rep_entry(slack_user_id: str, reps: Optional[Mapping[str, Any]] = None) -> Optional[Mapping[str, Any]]:
+    """The entry of the reps file (a rep or the team queue) with this Slack user id, if any."""
     try:
         config = reps if reps is not None else load_config()
     except Exception as error:  # a broken reps file must not lose the decision
@@ -50,7 +60,7 @@ def rep_name(slack_user_id: str, reps: Optional[Mapping[str, Any]] = None) -> Op
     people = list(config.get("reps") or []) + [config.get("team_queue") or {}]
     for person in people:
         if isinstance(person, dict) and (person.get("slack") or {}).get("user_id") == slack_user_id:
-            return person.get("name")
+            return person
     return None
 
 
@@ -65,7 +75,9 @@ def decision(payload: Dict[str, Any], reps: Optional[Mapping[str, Any]] = None) 
     if not user_id or not isinstance(lead_id, str) or not 0 < len(lead_id) <= MAX_LEAD_ID_CHARS:
         raise ValueError("The click must name the Slack user and carry the lead id as its value.")
     slack_name = str(user.get("name") or user.get("username") or "")[:100]
-    by = rep_name(user_id, reps) or (f"{slack_name} (Slack {user_id})" if slack_name else f"Slack user {user_id}")
+    person = rep_entry(user_id, reps)
+    named = person.get("name") if person else None
+    by = named or (f"{slack_name} (Slack {user_id})" if slack_name else f"Slack user {user_id}")
     response_url = payload.get("response_url")
     return RepDecision(
         lead_id,
@@ -73,6 +85,7 @@ def decision(payload: Dict[str, Any], reps: Optional[Mapping[str, Any]] = None) 
         by,
         user_id,
         response_url if isinstance(response_url, str) and response_url.startswith("http") else None,
+        labels.rep_language(person),
     )
 
 
@@ -82,13 +95,13 @@ def outcome_message(choice: RepDecision, found: bool) -> Dict[str, Any]:
         return {
             "response_type": "ephemeral",
             "replace_original": False,
-            "text": "This lead is no longer in the database.",
+            "text": labels.text("slack_outcome", "gone", choice.language),
         }
-    verb = "passed on" if choice.passed else "accepted"
+    said = labels.text("slack_outcome", "passed" if choice.passed else "accepted", choice.language, by=choice.by)
     return {
         "response_type": "in_channel",
         "replace_original": False,
-        "text": f"<@{choice.slack_user}> {verb} this lead (recorded as {choice.by}).",
+        "text": f"<@{choice.slack_user}> {slack_escape(said)}",
     }
 
 
