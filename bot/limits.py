@@ -20,6 +20,7 @@ from typing import Any, Callable, Deque, Dict, Optional, Text
 
 from sanic import Blueprint, Sanic
 
+from bot.language import detect_language
 from common import settings
 
 WINDOW_SECONDS = 60.0
@@ -34,10 +35,12 @@ TOO_FAST = {
 }
 
 
-def too_fast(locale: Any) -> Text:
-    """The polite "slow down" in the language of a locale such as ``fr-FR`` (English otherwise)."""
-    code = locale[:2].lower() if isinstance(locale, str) else ""
-    return TOO_FAST.get(code, TOO_FAST["en"])
+def too_fast(locale: Any, text: Optional[str] = None) -> Text:
+    """The polite "slow down" in the visitor's language: read from ``text`` when it is clear, else from a
+    locale such as ``fr-FR`` (Slack sends none), else English."""
+    hint = locale[:2].lower() if isinstance(locale, str) else None
+    code = detect_language(text, hint) if text else hint
+    return TOO_FAST.get(code or "", TOO_FAST["en"])
 
 
 class RateLimiter:

@@ -163,7 +163,7 @@ class SlackEventsInput(SlackInput):
             metadata=message.metadata,
         )
         if self.limits.check(message.sender_id):  # too many messages: a polite word, nothing processed
-            polite = too_fast(message.metadata.get("locale"))
+            polite = too_fast(message.metadata.get("locale"), message.text)
             reply = user_message.output_channel.send_text_message(message.sender_id, polite)
             task = asyncio.create_task(self._handle_reply(reply, message.sender_id))
         else:

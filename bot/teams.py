@@ -327,7 +327,8 @@ class TeamsInput(BotFrameworkInput):
             async with aiohttp.ClientSession(timeout=timeout) as session:
                 output = TeamsOutput(self.settings, message["activity"], self.reply_token, session)
                 if self.limits.check(message["sender"]):  # too many messages: a polite word, nothing processed
-                    await output.send_text_message(message["sender"], too_fast(message["metadata"].get("locale")))
+                    polite = too_fast(message["metadata"].get("locale"), message["text"])
+                    await output.send_text_message(message["sender"], polite)
                     return
                 await on_new_message(
                     UserMessage(

@@ -17,7 +17,7 @@ import hmac
 import json
 import re
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from leads import describe
 from leads.facts import lead_title
@@ -85,6 +85,14 @@ def _heading(lead: Mapping[str, Any], language: str, tz: Optional[str]) -> str:
     )
 
 
+def _setting(
+    rep: Optional[Mapping[str, Any]], team: Optional[Mapping[str, Any]], now: Optional[datetime]
+) -> Tuple[datetime, str, Optional[str]]:
+    """When the card is written, and the language and time zone of whoever should act on it."""
+    owner = _owner(rep, team)
+    return parse_time(now) or datetime.now(timezone.utc), rep_language(owner), owner.get("timezone")
+
+
 def _for_whom(rep: Optional[Mapping[str, Any]], language: str) -> str:
     return text("card", "for_rep", language, rep=rep["name"]) if rep else text("card", "for_team", language)
 
@@ -97,9 +105,7 @@ def slack_message(
     now: Optional[datetime] = None,
 ) -> Dict[str, Any]:
     """A Block Kit message with Accept and Pass buttons, for ``rep`` (or the team queue ``team``)."""
-    now = parse_time(now) or datetime.now(timezone.utc)
-    owner = _owner(rep, team)
-    language, tz = rep_language(owner), owner.get("timezone")
+    now, language, tz = _setting(rep, team, now)
     title = _heading(lead, language, tz)
     user_id = ((rep or {}).get("slack") or {}).get("user_id")
     mention = f"<@{slack_escape(user_id)}> " if user_id else ""
@@ -168,9 +174,7 @@ def teams_card(
     now: Optional[datetime] = None,
 ) -> Dict[str, Any]:
     """An incoming-webhook message carrying an Adaptive Card, for ``rep`` (or the team queue ``team``)."""
-    now = parse_time(now) or datetime.now(timezone.utc)
-    owner = _owner(rep, team)
-    language, tz = rep_language(owner), owner.get("timezone")
+    now, language, tz = _setting(rep, team, now)
     promise = card_promise(lead, rep, team, now)
     title = _runs((_heading(lead, language, tz), True))
     title["inlines"][0]["size"] = "Large"

@@ -32,6 +32,13 @@ def test_the_slow_down_message_speaks_the_visitors_language():
     assert too_fast(None) == too_fast("de-DE") and too_fast(None).startswith("You're")
 
 
+def test_without_a_locale_the_slow_down_message_follows_the_visitors_words():
+    # Slack sends no locale: the language of the message decides.
+    assert too_fast(None, "Bonjour, nous voulons savoir combien coûte votre offre").startswith("Vos messages")
+    assert too_fast(None, "Dzień dobry, ile kosztuje wasza usługa dla firmy?").startswith("Wiadomości")
+    assert too_fast("pl-PL", "ok").startswith("Wiadomości")  # too short to tell: the locale decides
+
+
 def test_web_session_ids_are_issued_and_cannot_be_made_up():
     issued = web_sessions.issue(KEY)
     assert len(issued) == 44 and web_sessions.verified(issued, KEY) == issued
