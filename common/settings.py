@@ -216,3 +216,49 @@ def analytics_database_url() -> Optional[str]:
     (then ``var/analytics.db``)."""
     url = env("ANALYTICS_DATABASE_URL") or database_url()
     return url.replace("postgres://", "postgresql://", 1) if url else None
+
+
+# -- CRM connectors (each on only when its credentials are set) ---------------------
+def crm_file() -> Path:
+    """What each CRM receives, field by field: ``CRM_MAPPING_FILE`` or ``config/crm.yml``."""
+    return Path(env("CRM_MAPPING_FILE") or config_dir() / "crm.yml")
+
+
+def hubspot_token() -> str:
+    """``HUBSPOT_TOKEN``: a HubSpot private app's access token (sent as a bearer token)."""
+    return env("HUBSPOT_TOKEN")
+
+
+def hubspot_api_url() -> str:
+    """HubSpot's API: ``HUBSPOT_API_URL`` (``https://api.hubapi.com``)."""
+    return env("HUBSPOT_API_URL", "https://api.hubapi.com").rstrip("/")
+
+
+def salesforce_client_id() -> str:
+    """``SALESFORCE_CLIENT_ID``: the connected app's consumer key (client credentials flow)."""
+    return env("SALESFORCE_CLIENT_ID")
+
+
+def salesforce_client_secret() -> str:
+    """``SALESFORCE_CLIENT_SECRET``: the connected app's consumer secret."""
+    return env("SALESFORCE_CLIENT_SECRET")
+
+
+def salesforce_url() -> str:
+    """``SALESFORCE_URL``: the org's My Domain, where ``/services/oauth2/token`` is asked."""
+    return env("SALESFORCE_URL").rstrip("/")
+
+
+def salesforce_api_version() -> str:
+    """The Salesforce REST API version: ``SALESFORCE_API_VERSION`` (``v59.0``)."""
+    return env("SALESFORCE_API_VERSION", "v59.0")
+
+
+def pipedrive_api_token() -> str:
+    """``PIPEDRIVE_API_TOKEN``: a Pipedrive user's API token."""
+    return env("PIPEDRIVE_API_TOKEN")
+
+
+def pipedrive_api_url() -> str:
+    """Pipedrive's API: ``PIPEDRIVE_API_URL`` (``https://api.pipedrive.com``)."""
+    return env("PIPEDRIVE_API_URL", "https://api.pipedrive.com").rstrip("/")

@@ -9,10 +9,13 @@ from typing import Any, Dict, List, Optional
 
 import requests
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from common import settings
 from leads import notify
+from leads.crm import CONNECTORS as CRM_CONNECTORS
+from leads.crm import sync as crm_sync
+from leads.crm.http import retry_after
 from leads.routing import Route
 from leads.storage.db import insert, session_scope
 from leads.storage.models import Attempt, Delivery, Handoff, Lead, utcnow
@@ -90,27 +93,50 @@ def enqueue_handoff(
                 headers[notify.SIGNATURE_HEADER] = notify.sign(raw, secret)
             body = raw.decode("utf-8")
         session.add(Delivery(lead_id=lead.id, target=target, url=url, body=body, headers=headers))
+    crm_sync.queue(session, lead.id)
     session.flush()
     return handoff
 
 
-def _send(delivery: Delivery) -> tuple:
+def _send(session: Session, delivery: Delivery) -> tuple:
+    """``(ok, HTTP status, error, seconds the receiver asked to wait)`` of one try."""
+    if delivery.target in CRM_CONNECTORS:
+        return crm_sync.send(session, delivery)
     try:
         response = requests.post(
             delivery.url, data=delivery.body.encode("utf-8"), headers=delivery.headers, timeout=TIMEOUT
         )
         ok = 200 <= response.status_code < 300
-        return ok, response.status_code, None if ok else response.text[:500]
+        wait = retry_after(response.headers.get("Retry-After")) if response.status_code in (429, 503) else None
+        return ok, response.status_code, None if ok else response.text[:500], wait
     except requests.RequestException as error:
-        return False, None, f"{type(error).__name__}: {error}"[:500]
+        return False, None, f"{type(error).__name__}: {error}"[:500], None
+
+
+def next_try(attempts: int, wait: Optional[float] = None) -> timedelta:
+    """How long a failed delivery waits: what the receiver asked for (429 ``Retry-After``), else
+    exponential backoff; never more than ``MAX_BACKOFF``."""
+    if wait is not None:
+        return min(timedelta(seconds=max(wait, 0.5)), MAX_BACKOFF)
+    return min(timedelta(seconds=5 * 2**attempts), MAX_BACKOFF)
 
 
 def _claim(url: Optional[str], delivery_id: int, now: datetime) -> bool:
     """Take one due delivery for this process, with a conditional update: only one process wins it.
 
     The claim is a lease: a process that dies while sending leaves the delivery
-    due again after ``CLAIM_SECONDS``.
+    due again after ``CLAIM_SECONDS``. A delivery waits while another one to the
+    same target about the same lead is being sent (two updates of one CRM record
+    never cross).
     """
+    other = aliased(Delivery)
+    busy = select(other.id).where(
+        other.lead_id == Delivery.lead_id,
+        other.target == Delivery.target,
+        other.id != Delivery.id,
+        other.status == "sending",
+        other.next_attempt_at > now,
+    )
     with session_scope(url) as session:
         claimed = session.execute(
             update(Delivery)
@@ -118,6 +144,7 @@ def _claim(url: Optional[str], delivery_id: int, now: datetime) -> bool:
                 Delivery.id == delivery_id,
                 Delivery.status.in_(("pending", "sending")),
                 Delivery.next_attempt_at <= now,
+                ~busy.exists(),
             )
             .values(status="sending", next_attempt_at=utcnow() + timedelta(seconds=CLAIM_SECONDS))
             .execution_options(synchronize_session=False)
@@ -147,7 +174,7 @@ def deliver_pending(
             delivery = session.get(Delivery, delivery_id)
             if delivery is None or delivery.status != "sending":
                 continue
-            ok, status_code, error = _send(delivery)
+            ok, status_code, error, wait = _send(session, delivery)
             delivery.attempts += 1
             delivery.last_status_code, delivery.last_error = status_code, error
             session.add(Attempt(delivery_id=delivery.id, ok=ok, status_code=status_code, error=error, at=utcnow()))
@@ -163,7 +190,7 @@ def deliver_pending(
                 counts["delivered"] += 1
             else:
                 delivery.status = "pending"
-                delivery.next_attempt_at = utcnow() + min(timedelta(seconds=5 * 2**delivery.attempts), MAX_BACKOFF)
+                delivery.next_attempt_at = utcnow() + next_try(delivery.attempts, wait)
                 counts["failed"] += 1
                 logger.warning(
                     "Delivery %s to %s failed (%s); will retry", delivery.id, delivery.target, error or status_code

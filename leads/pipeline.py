@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Optional
 from sqlalchemy import select
 
 from common import settings
+from leads.crm import sync as crm_sync
 from leads.delivery import deliver_pending, enqueue_handoff, last_assignments
 from leads.routing import Route, load_config, pick_rep
 from leads.storage.db import session_scope
@@ -41,6 +42,8 @@ def _retry_forever(lead_writer: LeadWriter) -> None:
         try:
             lead_writer.try_flush()
             hand_off_waiting(lead_writer.url)
+            with session_scope(lead_writer.url) as session:
+                crm_sync.queue_stale(session)
             deliver_pending(lead_writer.url)
         except UNAVAILABLE as error:
             logger.warning("Retry postponed: %s", type(error).__name__)
@@ -66,8 +69,21 @@ def hand_off_waiting(url: Optional[str] = None) -> int:
 def save(
     record: Dict[str, Any], transcript: List[Dict[str, Any]], referrals: Optional[List[Dict[str, Any]]] = None
 ) -> Optional[str]:
-    """Write a lead now; its id, or ``None`` when it waits in the outbox (it is not lost)."""
-    return writer().save(record, transcript, referrals=referrals)
+    """Write a lead now; its id, or ``None`` when it waits in the outbox (it is not lost).
+
+    A lead handed off already is sent again to the CRMs (in the background).
+    """
+    lead_id = writer().save(record, transcript, referrals=referrals)
+    if lead_id:
+        try:
+            with session_scope(writer().url) as session:
+                queued = crm_sync.queue_if_handed_off(session, lead_id)
+        except Exception:  # the lead is saved; the retry job queues what this missed
+            logger.exception("CRM update of lead %s postponed", lead_id)
+            queued = 0
+        if queued:
+            threading.Thread(target=_deliver_quietly, args=(lead_id,), daemon=True).start()
+    return lead_id
 
 
 def hand_off(conversation_id: str, now: Optional[datetime] = None, force: bool = False) -> Optional[Route]:

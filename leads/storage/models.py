@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import declarative_base, relationship
 
 Base = declarative_base()
@@ -156,3 +156,18 @@ class Erasure(Base):
     digest = Column(String(64), primary_key=True)
     kind = Column(String(16), nullable=False)
     erased_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class CrmRecord(Base):
+    """The objects one CRM holds for a lead (its own ids), so that later changes update them."""
+
+    __tablename__ = "crm_records"
+    __table_args__ = (UniqueConstraint("lead_id", "crm", name="uq_crm_records_lead_crm"),)
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    lead_id = Column(String(32), ForeignKey("leads.id", ondelete="CASCADE"), nullable=False, index=True)
+    crm = Column(String(16), nullable=False)
+    object_ids = Column(JSON, nullable=False, default=dict)
+    #: A digest of what was last sent: an unchanged lead is not sent again.
+    digest = Column(String(64))
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
