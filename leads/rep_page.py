@@ -268,6 +268,33 @@ def _lead_link(lead: Mapping[str, Any], language: str, suffix: str) -> str:
     )
 
 
+def crm_html(states: Sequence[Mapping[str, Any]], language: str) -> str:
+    """Each CRM's delivery of the lead: up to date, waiting for a retry (with the last error), or being sent."""
+    if not states:
+        return ""
+    items = []
+    for state in states:
+        status = state.get("status")
+        if status == "delivered":
+            line = _with_time(text("crm", "delivered", language, time=TIME), state.get("delivered_at"), language)
+        elif status == "sending":
+            line = escape(text("crm", "sending", language))
+        else:
+            line = _with_time(text("crm", "pending", language, time=TIME), state.get("next_attempt_at"), language)
+        detail = ""
+        if status != "delivered" and state.get("attempts"):
+            tries = text("crm", "attempts", language, count=state["attempts"])
+            detail += f"<br><span class='muted'>{escape(tries)}</span>"
+        if status != "delivered" and state.get("last_error"):
+            label = text("crm", "last_error", language) + colon(language)
+            detail += f"<br><span class='muted'>{escape(label)}<code>{escape(state['last_error'])}</code></span>"
+        items.append(
+            f"<li class='crm {escape(str(status))}' data-crm='{escape(state['crm'])}'>"
+            f"<b>{escape(text('crm', state['crm'], language))}</b> — {line}{detail}</li>"
+        )
+    return f"<h2>{escape(text('crm', 'title', language))}</h2><ul id='crm'>{''.join(items)}</ul>"
+
+
 def lead_page(
     lead: Mapping[str, Any],
     language: str,
@@ -394,6 +421,7 @@ def lead_page(
         + referral
         + f"<h2>{escape(text('card', 'more', language))}</h2>"
         + _facts_table(more, times)
+        + crm_html(lead.get("crm") or [], language)
         + f"<h2>{escape(t('notes'))}</h2><ul id='notes'>{notes}</ul>{note_form}"
         + f"<h2>{escape(t('conversation'))}</h2>{transcript_html}",
         language,

@@ -35,6 +35,7 @@ from common.slack_payloads import interaction_payload
 from common.slack_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, check
 from common.tokens import rasa_api_token
 from leads import auth, rep_page, slack_rep
+from leads.crm.sync import states as crm_states
 from leads.delivery import accept
 from leads.filters import PER_PAGE, parse_filters, parse_page_filters
 from leads.labels import browser_language, text
@@ -253,6 +254,7 @@ def _lead_data(url: Optional[str], lead_id: str) -> Optional[Dict[str, Any]]:
             return None
         data = {**lead_for_reps(lead), "transcript": list(lead.transcript or [])}
         data["notes"] = notes_of(session, lead_id)
+        data["crm"] = crm_states(session, lead_id)
         data["referred"] = referred_leads(session, lead_id)
         referrer = get_lead(session, lead.referred_by) if lead.referred_by else None
         data["referrer"] = lead_to_contract(referrer) if referrer else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Tuple
 
 from sqlalchemy import and_, func, select
@@ -110,12 +111,17 @@ def send(session: Session, delivery: Delivery) -> Tuple[bool, Optional[int], Opt
     try:
         connector.push(data, ids)
     except CrmError as error:
-        record.object_ids = ids
         return False, error.status, str(error)[:500], error.retry_after
     finally:
         record.object_ids = dict(ids)
     record.digest, record.updated_at = fingerprint, utcnow()
     return True, 200, None, None
+
+
+def _iso(moment: Optional[datetime]) -> Optional[str]:
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
 
 
 def states(session: Session, lead_id: str) -> List[Dict[str, Any]]:
@@ -138,9 +144,9 @@ def states(session: Session, lead_id: str) -> List[Dict[str, Any]]:
                 "status": delivery.status,
                 "attempts": delivery.attempts,
                 "last_error": delivery.last_error if delivery.status != "delivered" else None,
-                "delivered_at": delivery.delivered_at,
-                "next_attempt_at": delivery.next_attempt_at,
-                "synced_at": record.updated_at if record and record.digest else None,
+                "delivered_at": _iso(delivery.delivered_at),
+                "next_attempt_at": _iso(delivery.next_attempt_at),
+                "synced_at": _iso(record.updated_at) if record and record.digest else None,
             }
         )
     return found

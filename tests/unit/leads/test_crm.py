@@ -278,3 +278,32 @@ def test_retry_after_in_seconds_or_as_a_date():
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    "language, up_to_date, waiting, error",
+    [
+        ("en", "Up to date", "Not there yet: next try", "Last error"),
+        ("fr", "À jour", "Pas encore transmis : prochain essai", "Dernière erreur"),
+        ("pl", "Aktualne", "Jeszcze nie dotarło: kolejna próba", "Ostatni błąd"),
+    ],
+)
+def test_the_lead_page_shows_each_crms_state_in_the_reps_language(language, up_to_date, waiting, error):
+    from leads.rep_page import crm_html
+
+    shown = crm_html(
+        [
+            {"crm": "hubspot", "status": "delivered", "attempts": 1, "delivered_at": "2026-11-30T10:00:00+00:00"},
+            {
+                "crm": "salesforce",
+                "status": "pending",
+                "attempts": 2,
+                "last_error": "HTTP 500: <b>boom</b>",
+                "next_attempt_at": "2026-11-30T10:05:00+00:00",
+            },
+        ],
+        language,
+    )
+    assert "HubSpot" in shown and up_to_date in shown and "Salesforce" in shown and waiting in shown
+    assert error in shown and "&lt;b&gt;boom&lt;/b&gt;" in shown and "<b>boom" not in shown
+    assert crm_html([], language) == ""
