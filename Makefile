@@ -14,7 +14,7 @@ export PYTHON
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: run scale test setup train shell lint format validate unit integration e2e conversations browser rep-page slack teams security scale-test story-test bench clean
+.PHONY: run scale test setup train shell lint format validate unit integration e2e conversations browser rep-page slack teams crm security scale-test story-test bench clean
 
 run: train ## Set up, train if needed, start the assistant
 	@VENV=$(VENV) RASA_PORT=$(RASA_PORT) ACTIONS_PORT=$(ACTIONS_PORT) LEADS_PORT=$(LEADS_PORT) MODEL=$(MODEL) scripts/run.sh
@@ -71,6 +71,9 @@ slack: train ## The Slack channel and the reps' buttons, against a local Slack A
 teams: train ## The Microsoft Teams channel, against a local Bot Framework (login and connector)
 	$(PYTEST) -q tests/integration/teams
 
+crm: train ## Leads in HubSpot, Salesforce and Pipedrive (local servers speaking their APIs), over REST and the widget
+	$(PYTEST) -q tests/integration/crm
+
 security: train ## Attacks on what make run exposes: tokens, limits, restarts, erasure
 	$(PYTEST) -q tests/integration/security
 
@@ -83,7 +86,7 @@ scale-test: train ## Two Rasa processes sharing conversations on the local Postg
 story-test: train
 	$(RASA) test core --model $(MODEL) --stories tests/integration/stories --fail-on-prediction-errors --out results/stories
 
-integration: story-test e2e conversations browser rep-page slack teams security scale-test ## Everything that needs the trained model
+integration: story-test e2e conversations browser rep-page slack teams crm security scale-test ## Everything that needs the trained model
 
 bench: train ## NLU per language, test stories, speed and memory against stock Rasa: bench/results/REPORT.md
 	$(VENV)/bin/python -m bench.run
