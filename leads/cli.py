@@ -173,10 +173,11 @@ def main(argv: Optional[List[str]] = None, out: TextIO = sys.stdout) -> int:
         return 0
     if args.command == "retry":
         from leads.delivery import deliver_pending, retry_now
-        from leads.pipeline import hand_off_waiting, writer
+        from leads.pipeline import crm_updates_waiting, hand_off_waiting, writer
 
         flushed = writer().flush()
         handed = hand_off_waiting()
+        crm_updates_waiting()
         due = retry_now()
         result = deliver_pending()
         print(

@@ -42,8 +42,7 @@ def _retry_forever(lead_writer: LeadWriter) -> None:
         try:
             lead_writer.try_flush()
             hand_off_waiting(lead_writer.url)
-            with session_scope(lead_writer.url) as session:
-                crm_sync.queue_stale(session)
+            crm_updates_waiting(lead_writer.url)
             deliver_pending(lead_writer.url)
         except UNAVAILABLE as error:
             logger.warning("Retry postponed: %s", type(error).__name__)
@@ -64,6 +63,12 @@ def hand_off_waiting(url: Optional[str] = None) -> int:
             route = pick_rep(lead_to_contract(lead), None, last_assignments(session), config)
             enqueue_handoff(session, lead, route, config)
         return len(waiting)
+
+
+def crm_updates_waiting(url: Optional[str] = None) -> int:
+    """Queue CRM updates of handed-off leads that changed since their CRMs last had them."""
+    with session_scope(url) as session:
+        return crm_sync.queue_stale(session)
 
 
 def save(

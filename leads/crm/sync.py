@@ -22,19 +22,40 @@ logger = logging.getLogger(__name__)
 BODY = '{"event":"lead.sync"}'
 
 
+def _unchanged(session: Session, name: str, lead_id: str, contract: Dict[str, Any]) -> bool:
+    """Whether the CRM holds this lead as it is now (then its record is marked as checked)."""
+    record = session.execute(
+        select(CrmRecord).where(CrmRecord.lead_id == lead_id, CrmRecord.crm == name)
+    ).scalar_one_or_none()
+    if record is None or not record.digest or not record.object_ids:
+        return False
+    try:
+        same = mapping.digest(mapping.payload(name, contract, _lead_url(lead_id))) == record.digest
+    except (ValueError, OSError):
+        return False
+    if same:
+        record.updated_at = utcnow()
+    return same
+
+
 def queue(session: Session, lead_id: str) -> int:
-    """Queue one update per CRM that is on, unless one is already waiting; how many were queued."""
+    """Queue one update per CRM that is on, unless one is waiting already or the CRM has the lead
+    as it is; how many were queued."""
+    lead = session.get(Lead, lead_id)
+    if lead is None:
+        return 0
     waiting = set(
         session.execute(
             select(Delivery.target).where(Delivery.lead_id == lead_id, Delivery.status == "pending")
         ).scalars()
     )
+    contract = lead_to_contract(lead)
     added = 0
     for name in enabled():
-        if name not in waiting:
-            url = CONNECTORS[name].base_url()
-            session.add(Delivery(lead_id=lead_id, target=name, url=url, body=BODY, headers={}))
-            added += 1
+        if name in waiting or _unchanged(session, name, lead_id, contract):
+            continue
+        session.add(Delivery(lead_id=lead_id, target=name, url=CONNECTORS[name].base_url(), body=BODY, headers={}))
+        added += 1
     session.flush()
     return added
 
@@ -47,24 +68,22 @@ def queue_if_handed_off(session: Session, lead_id: str) -> int:
 
 
 def queue_stale(session: Session) -> int:
-    """Handed-off leads that changed since a CRM last got them (or that it never got): queue them."""
-    added = 0
+    """Handed-off leads that changed since a CRM last had them (or that it never got): queue them."""
+    stale: set = set()
     for name in enabled():
         record = and_(CrmRecord.lead_id == Lead.id, CrmRecord.crm == name)
         waiting = select(Delivery.id).where(
             Delivery.lead_id == Lead.id, Delivery.target == name, Delivery.status.in_(("pending", "sending"))
         )
-        stale = session.execute(
-            select(Lead.id)
-            .join(Handoff, Handoff.lead_id == Lead.id)
-            .outerjoin(CrmRecord, record)
-            .where(~waiting.exists(), (CrmRecord.id.is_(None)) | (CrmRecord.updated_at < Lead.updated_at))
-        ).scalars()
-        for lead_id in list(stale):
-            session.add(Delivery(lead_id=lead_id, target=name, url=CONNECTORS[name].base_url(), body=BODY, headers={}))
-            added += 1
-    session.flush()
-    return added
+        stale.update(
+            session.execute(
+                select(Lead.id)
+                .join(Handoff, Handoff.lead_id == Lead.id)
+                .outerjoin(CrmRecord, record)
+                .where(~waiting.exists(), CrmRecord.id.is_(None) | (CrmRecord.updated_at < Lead.updated_at))
+            ).scalars()
+        )
+    return sum(queue(session, lead_id) for lead_id in sorted(stale))
 
 
 def _record(session: Session, lead_id: str, crm: str) -> CrmRecord:

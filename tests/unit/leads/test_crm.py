@@ -162,10 +162,12 @@ def test_a_conversation_that_goes_on_updates_the_same_records(db_url, crms):
     [pd_lead] = pipedrive.leads.values()
     assert pd_lead["value"] == budget and len(pipedrive.persons) == 1 and len(pipedrive.notes) == 1
 
-    # written again without a change: nothing is sent
+    # written again without a change: nothing is queued, nothing is sent
     sent = len(hubspot.requests) + len(salesforce.requests) + len(pipedrive.requests)
-    change(db_url, lead("crm-2", timeline="next quarter", budget=budget))
-    assert deliver_pending(db_url, lead_id=lead_id)["delivered"] == 3
+    assert change(db_url, lead("crm-2", timeline="next quarter", budget=budget)) == 0
+    with session_scope(db_url) as session:
+        assert queue_stale(session) == 0
+    assert deliver_pending(db_url, lead_id=lead_id) == {"delivered": 0, "failed": 0}
     assert len(hubspot.requests) + len(salesforce.requests) + len(pipedrive.requests) == sent
 
 
@@ -238,10 +240,31 @@ def test_handed_off_leads_that_changed_are_found_by_the_retry_job(db_url, crms):
     deliver_pending(db_url, lead_id=lead_id)
     with session_scope(db_url) as session:
         assert queue_stale(session) == 0
-        session.get(Lead, lead_id).updated_at = datetime.now(timezone.utc) + timedelta(seconds=5)
+        stored = session.get(Lead, lead_id)  # changed behind the pipeline's back (a write replayed from the outbox)
+        stored.timeline, stored.updated_at = "this summer", datetime.now(timezone.utc) + timedelta(seconds=5)
     with session_scope(db_url) as session:
-        assert queue_stale(session) == 3
+        assert queue_stale(session) == 1  # only Salesforce maps the timeline
         assert queue_stale(session) == 0  # queued once
+    deliver_pending(db_url, lead_id=lead_id)
+    [sf_lead] = crms["salesforce"].leads.values()
+    assert sf_lead["Timeline__c"] == "this summer"
+
+
+def test_two_updates_of_one_crm_record_never_cross(db_url, crms):
+    lead_id = hand_off(db_url, lead("crm-7"))
+    now = datetime.now(timezone.utc)
+    with session_scope(db_url) as session:
+        first = session.execute(
+            select(Delivery).where(Delivery.lead_id == lead_id, Delivery.target == "hubspot")
+        ).scalar_one()
+        first.status, first.next_attempt_at = "sending", now + timedelta(seconds=60)  # another process sends it
+        second = Delivery(lead_id=lead_id, target="hubspot", url=first.url, body=first.body, headers={})
+        session.add(second)
+    deliver_pending(db_url, lead_id=lead_id)
+    assert not crms["hubspot"].requests  # waits for the one being sent
+    assert len(crms["salesforce"].leads) == 1
+    deliver_pending(db_url, now + timedelta(seconds=120), lead_id=lead_id)  # the lease ran out
+    assert len(crms["hubspot"].objects["deals"]) == 1
 
 
 def test_hubspot_refuses_a_second_contact_with_the_same_email():
