@@ -63,3 +63,15 @@ def call(
         return response.json()
     except ValueError:
         raise CrmError(f"HTTP {response.status_code}: the answer is not JSON", response.status_code) from None
+
+
+def updated(method: str, url: str, headers: Mapping[str, str], body: Any) -> Any:
+    """Update an object the CRM made before; ``None`` when it is gone there (deleted or merged by a
+    rep: the caller makes it again), else the answer (``{}`` for an empty one)."""
+    try:
+        answer = call(method, url, headers, body)
+    except CrmError as error:
+        if error.status in (404, 410):
+            return None
+        raise
+    return {} if answer is None else answer

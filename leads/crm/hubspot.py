@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from typing import Any, Dict, MutableMapping
 
 from common import settings
-from leads.crm.http import CrmError, call
+from leads.crm.http import CrmError, call, updated
 from leads.crm.text import as_html
 
 NAME = "hubspot"
@@ -42,8 +42,8 @@ def push(data: Dict[str, Any], ids: MutableMapping[str, str]) -> None:
     headers = {"Authorization": f"Bearer {settings.hubspot_token()}", "Content-Type": "application/json"}
     objects = data["objects"]
     contact = objects.get("contact") or {}
-    if ids.get("contact"):
-        call("PATCH", f"{base}/contacts/{ids['contact']}", headers, {"properties": contact})
+    if ids.get("contact") and updated("PATCH", f"{base}/contacts/{ids['contact']}", headers, {"properties": contact}):
+        pass
     elif contact.get("email"):
         inputs = [{"idProperty": "email", "id": contact["email"], "properties": contact}]
         answer = call("POST", f"{base}/contacts/batch/upsert", headers, {"inputs": inputs})
@@ -52,14 +52,14 @@ def push(data: Dict[str, Any], ids: MutableMapping[str, str]) -> None:
     else:
         ids["contact"] = _id(call("POST", f"{base}/contacts", headers, {"properties": contact}))
     deal = objects.get("deal") or {}
-    if ids.get("deal"):
-        call("PATCH", f"{base}/deals/{ids['deal']}", headers, {"properties": deal})
+    if ids.get("deal") and updated("PATCH", f"{base}/deals/{ids['deal']}", headers, {"properties": deal}):
+        pass
     else:
         body = {"properties": deal, "associations": [_association(ids["contact"], DEAL_TO_CONTACT)]}
         ids["deal"] = _id(call("POST", f"{base}/deals", headers, body))
     note = {"hs_note_body": as_html(data["summary"])}
-    if ids.get("note"):
-        call("PATCH", f"{base}/notes/{ids['note']}", headers, {"properties": note})
+    if ids.get("note") and updated("PATCH", f"{base}/notes/{ids['note']}", headers, {"properties": note}):
+        pass
     else:
         note["hs_timestamp"] = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
         associations = [_association(ids["contact"], NOTE_TO_CONTACT), _association(ids["deal"], NOTE_TO_DEAL)]

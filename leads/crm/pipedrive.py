@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, Dict, MutableMapping
 
 from common import settings
-from leads.crm.http import CrmError, call
+from leads.crm.http import CrmError, call, updated
 from leads.crm.text import as_html
 
 NAME = "pipedrive"
@@ -30,6 +30,15 @@ def _id(answer: Any) -> str:
     return str(data["id"])
 
 
+def _updated(method: str, url: str, headers: Dict[str, str], body: Dict[str, Any]) -> bool:
+    """Update an object made before; ``False`` when it is gone from Pipedrive (it is made again)."""
+    answer = updated(method, url, headers, body)
+    if answer is None:
+        return False
+    _id(answer)
+    return True
+
+
 def _person(fields: Dict[str, Any]) -> Dict[str, Any]:
     """Pipedrive keeps e-mail addresses and phone numbers as lists of labelled values."""
     person = dict(fields)
@@ -45,20 +54,20 @@ def push(data: Dict[str, Any], ids: MutableMapping[str, str]) -> None:
     headers = {"x-api-token": settings.pipedrive_api_token(), "Content-Type": "application/json"}
     objects = data["objects"]
     person = _person(objects.get("person") or {})
-    if ids.get("person"):
-        _id(call("PUT", f"{base}/persons/{ids['person']}", headers, person))
+    if ids.get("person") and _updated("PUT", f"{base}/persons/{ids['person']}", headers, person):
+        pass
     else:
         ids["person"] = _id(call("POST", f"{base}/persons", headers, person))
     lead = dict(objects.get("lead") or {})
     budget = data.get("budget") or {}
     if budget.get("amount") is not None and budget.get("currency"):
         lead["value"] = {"amount": budget["amount"], "currency": budget["currency"]}
-    if ids.get("lead"):
-        _id(call("PATCH", f"{base}/leads/{ids['lead']}", headers, lead))
+    if ids.get("lead") and _updated("PATCH", f"{base}/leads/{ids['lead']}", headers, lead):
+        pass
     else:
         ids["lead"] = _id(call("POST", f"{base}/leads", headers, {**lead, "person_id": int(ids["person"])}))
     note = {"content": as_html(data["summary"])}
-    if ids.get("note"):
-        _id(call("PUT", f"{base}/notes/{ids['note']}", headers, note))
+    if ids.get("note") and _updated("PUT", f"{base}/notes/{ids['note']}", headers, note):
+        pass
     else:
         ids["note"] = _id(call("POST", f"{base}/notes", headers, {**note, "lead_id": ids["lead"]}))

@@ -11,7 +11,7 @@ import threading
 from typing import Any, Dict, MutableMapping, Tuple
 
 from common import settings
-from leads.crm.http import CrmError, call
+from leads.crm.http import CrmError, call, updated
 
 NAME = "salesforce"
 _tokens: Dict[Tuple[str, str], Tuple[str, str]] = {}
@@ -48,12 +48,13 @@ def _token(renew: bool = False) -> Tuple[str, str]:
         return _tokens[key]
 
 
-def _send(method: str, path: str, body: Dict[str, Any]) -> Any:
+def _send(method: str, path: str, body: Dict[str, Any], send: Any = call) -> Any:
+    """One API call with the org's token; a token refused (expired) is renewed once."""
     for renew in (False, True):
         token, instance = _token(renew)
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         try:
-            return call(method, f"{instance}/services/data/{settings.salesforce_api_version()}{path}", headers, body)
+            return send(method, f"{instance}/services/data/{settings.salesforce_api_version()}{path}", headers, body)
         except CrmError as error:
             if error.status != 401 or renew:
                 raise
@@ -63,8 +64,7 @@ def _send(method: str, path: str, body: Dict[str, Any]) -> Any:
 def push(data: Dict[str, Any], ids: MutableMapping[str, str]) -> None:
     """Create the Lead, or update the one created before."""
     fields = data["objects"].get("lead") or {}
-    if ids.get("lead"):
-        _send("PATCH", f"/sobjects/Lead/{ids['lead']}", fields)
+    if ids.get("lead") and _send("PATCH", f"/sobjects/Lead/{ids['lead']}", fields, updated) is not None:
         return
     answer = _send("POST", "/sobjects/Lead/", fields)
     if not isinstance(answer, dict) or not answer.get("success") or not answer.get("id"):

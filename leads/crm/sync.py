@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -15,8 +14,6 @@ from leads.routing import load_config
 from leads.storage.db import insert
 from leads.storage.models import CrmRecord, Delivery, Handoff, Lead, utcnow
 from leads.storage.repository import lead_to_contract
-
-logger = logging.getLogger(__name__)
 
 #: What a CRM delivery sends is read from the lead when it is sent, so its body says only what it is.
 BODY = '{"event":"lead.sync"}'

@@ -330,3 +330,20 @@ def test_the_lead_page_shows_each_crms_state_in_the_reps_language(language, up_t
     assert "HubSpot" in shown and up_to_date in shown and "Salesforce" in shown and waiting in shown
     assert error in shown and "&lt;b&gt;boom&lt;/b&gt;" in shown and "<b>boom" not in shown
     assert crm_html([], language) == ""
+
+
+def test_a_record_deleted_in_the_crm_is_made_again(db_url, crms):
+    lead_id = hand_off(db_url, lead("crm-8"))
+    deliver_pending(db_url, lead_id=lead_id)
+    before = records(db_url, lead_id)
+    crms["hubspot"].objects["deals"].clear()  # a rep deleted them in the CRM
+    crms["salesforce"].leads.clear()
+    crms["pipedrive"].leads.clear()
+    crms["pipedrive"].notes.clear()
+    change(db_url, lead("crm-8", timeline="before Christmas", budget={"amount": 5000, "currency": "GBP"}))
+    assert deliver_pending(db_url, lead_id=lead_id) == {"delivered": 3, "failed": 0}
+    after = records(db_url, lead_id)
+    assert after["hubspot"]["contact"] == before["hubspot"]["contact"]
+    assert after["hubspot"]["deal"] != before["hubspot"]["deal"] and len(crms["hubspot"].objects["deals"]) == 1
+    assert after["salesforce"]["lead"] != before["salesforce"]["lead"] and len(crms["salesforce"].leads) == 1
+    assert after["pipedrive"]["person"] == before["pipedrive"]["person"] and len(crms["pipedrive"].leads) == 1
