@@ -83,8 +83,8 @@ def save(
         try:
             with session_scope(writer().url) as session:
                 queued = crm_sync.queue_if_handed_off(session, lead_id)
-        except Exception:  # the lead is saved; the retry job queues what this missed
-            logger.exception("CRM update of lead %s postponed", lead_id)
+        except Exception as error:  # the lead is saved; the retry job queues what this missed
+            logger.warning("CRM update of lead %s postponed: %s", lead_id, type(error).__name__)
             queued = 0
         if queued:
             threading.Thread(target=_deliver_quietly, args=(lead_id,), daemon=True).start()

@@ -66,7 +66,7 @@ def call(
 
 
 def updated(method: str, url: str, headers: Mapping[str, str], body: Any) -> Any:
-    """Update an object the CRM made before; ``None`` when it is gone there (deleted or merged by a
+    """Update an object the CRM made before; ``None`` when it is gone there (deleted by a
     rep: the caller makes it again), else the answer (``{}`` for an empty one)."""
     try:
         answer = call(method, url, headers, body)
