@@ -20,7 +20,7 @@ from leads.spreadsheet import to_text
 CHARTS = ("stages", "groups", "questions", "handoff", "needs", "benefits", "concerns")
 STYLE = (
     ".charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,480px),1fr));gap:4px 14px}"
-    ".charts section{min-width:0}svg.chart{display:block;width:100%;max-width:560px;height:auto}"
+    ".charts section{min-width:0}svg.chart{display:block;width:100%;max-width:560px;overflow:visible}"
     ".csv{font-size:.9em}dl.defs dt{font-weight:600;margin-top:6px}dl.defs dd{margin:0 0 0 0}"
     "table.groups td,table.groups th{text-align:right}table.groups td:first-child,table.groups th:first-child"
     "{text-align:left}.figures{display:flex;flex-wrap:wrap;gap:8px 24px;margin:6px 0}.figures b{font-size:1.25em}"
@@ -127,7 +127,7 @@ def _bars(figures: Figures, chart: str, title_key: str, language: str, descripti
         f"chart-{chart}",
         _t(title_key, language),
         _t(description_key, language, figures=listing),
-        [(str(r[0]), int(r[1]), None) for r in rows],
+        [(str(r[0]), int(r[1]), None, None) for r in rows],
     )
 
 
@@ -199,29 +199,33 @@ def _handoff(figures: Figures, language: str) -> str:
         )
         + "</div>"
     )
-    rows = [(_t(k, language), v, _minutes(v, language)) for k, v in (("median", median), ("p90", p90)) if v is not None]
+    rows = [
+        (_t(k, language), v, _minutes(v, language), None)
+        for k, v in (("median", median), ("p90", p90))
+        if v is not None
+    ]
     chart = bar_chart("chart-handoff", _t("handoff", language), description, rows, COLORS[3:4])
     return boxes + chart
 
 
 def render(figures: Figures, raw: Mapping[str, str], language: str) -> str:
     """The whole funnel page."""
-    stage_rows = [(text("stage", s, language), figures.stages[s], None) for s in STAGES]
+    stage_rows = [(text("stage", s, language), figures.stages[s], None, None) for s in STAGES]
     stages_chart = bar_chart(
         "chart-stages",
         _t("stages", language),
-        _t("stages_desc", language, figures=_listing([(label, n) for label, n, _ in stage_rows])),
+        _t("stages_desc", language, figures=_listing([(label, n) for label, n, _, _ in stage_rows])),
         stage_rows,
         COLORS,
     )
     question_rows = [
-        (text("question", q, language), left, _t("left_of", language, left=left, reached=reached))
+        (text("question", q, language), left, _t("left_of", language, left=left, reached=reached), reached)
         for q, left, reached in figures.questions
     ]
     questions_chart = bar_chart(
         "chart-questions",
         _t("questions", language),
-        _t("questions_desc", language, figures=_listing([(label, shown) for label, _, shown in question_rows])),
+        _t("questions_desc", language, figures=_listing([(label, shown) for label, _, shown, _ in question_rows])),
         question_rows,
         COLORS[4:5],
     )
