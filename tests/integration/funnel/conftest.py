@@ -16,9 +16,9 @@ from typing import Any, Dict, Iterator, List
 import pytest
 import yaml
 
-from testkit.conversations import Result, assistant, play
+from testkit.conversations import API_TOKEN, Result, assistant, play
 
-TOKEN = "conversations-token"  # testkit.conversations.API_TOKEN: the leads server's token in these runs
+TOKEN = API_TOKEN  # the leads server's token in these runs
 REP = "Ada Moreau"
 REPS = {
     "reps": [

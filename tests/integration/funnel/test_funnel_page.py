@@ -47,21 +47,18 @@ def browser(played) -> Iterator[object]:
         driver.stop()
 
 
-def _signed_in(browser, language: str = "en", width: int = 1280):
+def _signed_in(browser, base: str, language: str = "en", width: int = 1280):
+    """A new browser page, signed in with the sign-in form (the token typed, as a rep would)."""
     context = browser.new_context(locale=LOCALES[language], viewport={"width": width, "height": 900},
                                   accept_downloads=True)  # fmt: skip
     page = context.new_page()
-    page.goto(_url(page, "/reps/funnel"))
+    page.goto(f"{base}/reps/funnel")
     assert page.locator("#token").count() == 1  # not signed in: the sign-in form
     page.fill("#token", TOKEN)
     page.locator("button[type=submit]").click()
     page.wait_for_load_state()
     assert page.locator("#token").count() == 0, "the sign-in did not take"
     return page
-
-
-def _url(page, path: str) -> str:
-    return _url.base + path  # type: ignore[attr-defined]
 
 
 def _bars(page, chart: str) -> dict:
@@ -80,7 +77,7 @@ def _screenshot(page, name: str) -> None:
 
 
 def test_the_funnel_shows_the_known_conversations(played, browser):
-    _url.base = played.urls["leads"]  # type: ignore[attr-defined]
+    base = played.urls["leads"]
     dental, agency, greeting = (played.results[n] for n in ("dental-qualified", "agence-besoin-seulement", "powitanie"))
     assert dental.lead and dental.lead["status"] == "qualified", dental.transcript
     assert agency.lead and agency.lead["status"] == "partial", agency.transcript
@@ -88,12 +85,12 @@ def test_the_funnel_shows_the_known_conversations(played, browser):
     left_at = http("GET", tracker_url(played.urls["rasa"], agency.sender))[1]["slots"]["requested_slot"]
     assert left_at == "authority"
 
-    page = _signed_in(browser)
-    page.goto(_url(page, f"/reps/leads/{dental.lead['id']}"))
+    page = _signed_in(browser, base)
+    page.goto(f"{base}/reps/leads/{dental.lead['id']}")
     page.select_option("#decide select[name=rep]", REP)
     page.locator("#decide button[value=accept]").click()
     page.wait_for_load_state()
-    page.goto(_url(page, "/reps"))
+    page.goto(f"{base}/reps")
     page.locator("#funnel-link").click()
     page.wait_for_load_state()
     assert page.inner_text("h1") == "Funnel"
@@ -133,9 +130,8 @@ def test_the_funnel_shows_the_known_conversations(played, browser):
 @pytest.mark.parametrize("width", (1280, 375))
 @pytest.mark.parametrize("language", ("en", "fr", "pl"))
 def test_the_funnel_is_readable_in_each_language_and_width(played, browser, language, width):
-    _url.base = played.urls["leads"]  # type: ignore[attr-defined]
-    page = _signed_in(browser, language, width)
-    page.goto(_url(page, "/reps/funnel"))
+    page = _signed_in(browser, played.urls["leads"], language, width)
+    page.goto(f"{played.urls['leads']}/reps/funnel")
     assert page.evaluate(NO_SCROLL), "the page scrolls sideways"
     title = {"en": "Funnel", "fr": "Entonnoir de conversion", "pl": "Lejek sprzedażowy"}[language]
     assert page.inner_text("h1") == title

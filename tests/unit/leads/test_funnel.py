@@ -306,3 +306,15 @@ async def test_malformed_requests_get_a_clear_answer(served):
         page = await response.text()
     assert response.status == 200 and "<img src=x" not in page
     assert "Nothing to show for this selection yet." in page
+
+
+def test_a_chart_is_accessible_escaped_and_prints_every_number():
+    from leads.charts import bar_chart
+
+    svg = bar_chart("c1", "Needs & more", "desc <b>", [("<i>x</i>", 3, None, None), ("none", 0, "0 of 5", 5)])
+    assert svg.startswith("<svg id='c1' class='chart'") and "role='img'" in svg
+    assert "aria-labelledby='c1-t c1-d'" in svg
+    assert "<title id='c1-t'>Needs &amp; more</title><desc id='c1-d'>desc &lt;b&gt;</desc>" in svg
+    assert "<i>" not in svg and "&lt;i&gt;x&lt;/i&gt;" in svg
+    assert svg.count("class='value'>3<") == 1 and svg.count("class='value'>0 of 5<") == 1
+    assert "width='0.0%'" in svg  # nothing drawn for nothing, the number still printed
