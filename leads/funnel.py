@@ -178,6 +178,7 @@ def _conversation(key: str, lead: Optional[Lead], progress: Optional[Progress]) 
         starts.append(datetime.fromtimestamp(progress.started, timezone.utc))
     started = min(starts) if starts else datetime.now(timezone.utc)
     handoff = lead.handoff if lead is not None else None
+    stages = _stages(lead)
     blockers = [p for p in (lead.stakeholders if lead is not None else []) if p.stance == "saboteur"]
     concerns = tuple(c for c in (short_concern(p.concern) for p in blockers) if c)
     return Conversation(
@@ -186,10 +187,10 @@ def _conversation(key: str, lead: Optional[Lead], progress: Optional[Progress]) 
         channel=lead.channel if lead is not None else contract_channel(progress.channel if progress else None),
         language=lead.language if lead is not None else (progress.language if progress else None),
         rep=(handoff.rep_name or handoff.accepted_by) if handoff is not None else None,
-        stages=_stages(lead),
+        stages=stages,
         open_question=progress.question if progress else None,
         reached=tuple(progress.reached) if progress else (),
-        category=lead.need_category if lead is not None and "engaged" in _stages(lead) else None,
+        category=lead.need_category if lead is not None and "engaged" in stages else None,
         benefits=tuple(str(b) for b in (lead.benefits or []) if b) if lead is not None else (),
         concerns=concerns,
         handoff_minutes=_minutes(handoff.created_at, handoff.accepted_at)

@@ -26,8 +26,7 @@ STYLE = (
     "{text-align:left}.figures{display:flex;flex-wrap:wrap;gap:8px 24px;margin:6px 0}.figures b{font-size:1.25em}"
     "@media (max-width:700px){table.groups td{text-align:left}}"
 )
-#: The filters the page takes, and how long a value may be.
-FILTERS = DIMENSIONS
+#: How long a filter's value may be.
 MAX_FILTER = 200
 
 
