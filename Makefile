@@ -14,7 +14,7 @@ export PYTHON
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: run scale test setup train shell lint format validate unit integration e2e conversations browser rep-page slack teams crm security scale-test story-test bench clean
+.PHONY: run scale test setup train shell lint format validate unit integration e2e conversations browser rep-page funnel slack teams crm security scale-test story-test bench clean
 
 run: train ## Set up, train if needed, start the assistant
 	@VENV=$(VENV) RASA_PORT=$(RASA_PORT) ACTIONS_PORT=$(ACTIONS_PORT) LEADS_PORT=$(LEADS_PORT) MODEL=$(MODEL) scripts/run.sh
@@ -65,6 +65,10 @@ rep-page: train ## The rep page in headless Chromium (EN, FR, PL at 1280 and 375
 	@scripts/ensure-chromium.sh
 	$(PYTEST) -q tests/integration/rep_page
 
+funnel: train ## The manager's funnel in headless Chromium after known conversations (screenshots in tests/artifacts/)
+	@scripts/ensure-chromium.sh
+	$(PYTEST) -q tests/integration/funnel
+
 slack: train ## The Slack channel and the reps' buttons, against a local Slack API
 	$(PYTEST) -q tests/integration/slack
 
@@ -86,7 +90,7 @@ scale-test: train ## Two Rasa processes sharing conversations on the local Postg
 story-test: train
 	$(RASA) test core --model $(MODEL) --stories tests/integration/stories --fail-on-prediction-errors --out results/stories
 
-integration: story-test e2e conversations browser rep-page slack teams crm security scale-test ## Everything that needs the trained model
+integration: story-test e2e conversations browser rep-page funnel slack teams crm security scale-test ## Everything that needs the trained model
 
 bench: train ## NLU per language, test stories, speed and memory against stock Rasa: bench/results/REPORT.md
 	$(VENV)/bin/python -m bench.run

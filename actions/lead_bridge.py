@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional
 from rasa_sdk import Tracker
 
 from actions.qualification import lead_record
+from common.progress import contract_channel
 from leads import pipeline
 from leads.routing import Route
 from leads.storage.outbox import UNAVAILABLE
@@ -21,13 +22,11 @@ from leads.storage.outbox import UNAVAILABLE
 logger = logging.getLogger(__name__)
 
 MAX_TRANSCRIPT = 400
-#: Rasa's input channel names, as the lead contract names channels.
-CHANNELS = {"socketio": "web", "slack": "slack", "botframework": "teams", "teams": "teams"}
 
 
 def channel_of(tracker: Tracker) -> str:
     """The contract's channel name for the tracker's input channel."""
-    return CHANNELS.get((tracker.get_latest_input_channel() or "rest").lower(), "rest")
+    return contract_channel(tracker.get_latest_input_channel())
 
 
 def transcript(tracker: Tracker) -> List[Dict[str, Any]]:

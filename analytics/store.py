@@ -20,7 +20,7 @@ from sqlalchemy import Column, DateTime, Float, MetaData, String, Table, create_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from common import settings
+from common import progress, settings
 
 metadata = MetaData()
 
@@ -101,18 +101,11 @@ def record(connection: Connection, event: Dict[str, Any]) -> bool:
     if not new:
         return False
     connection.execute(_insert(connection, conversations).values(sender_id=sender).on_conflict_do_nothing())
-    changes: Dict[str, Any] = {"last_event": timestamp}
-    if kind == "user" and event.get("input_channel"):
-        changes["channel"] = _text(event["input_channel"], 64)
-    elif kind == "slot" and event.get("name") == "language" and event.get("value"):
-        changes["language"] = _text(event["value"], 8)
-    elif kind == "slot" and event.get("name") == "requested_slot":
-        question = _text(event.get("value"), 64)
-        changes["question"] = question
-        if question:
-            connection.execute(
-                _insert(connection, reached).values(sender_id=sender, question=question).on_conflict_do_nothing()
-            )
+    changes: Dict[str, Any] = {"last_event": timestamp, **progress.changes(event)}
+    if changes.get("question"):
+        connection.execute(
+            _insert(connection, reached).values(sender_id=sender, question=changes["question"]).on_conflict_do_nothing()
+        )
     connection.execute(conversations.update().where(conversations.c.sender_id == sender).values(**changes))
     return True
 

@@ -11,7 +11,6 @@ python -m leads erase EMAIL|PHONE   # GDPR: everything about one person, for goo
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import json
 import sys
@@ -91,12 +90,10 @@ def _cell(lead: Dict[str, Any], column: str, language: str) -> str:
 def write_csv(leads: List[Dict[str, Any]], out: TextIO, language: str = "en") -> None:
     """Leads as CSV, one row each, headers and codes in words; cells a spreadsheet would run as formulas are quoted."""
     from leads.labels import text
+    from leads.spreadsheet import write_rows
 
-    writer = csv.writer(out)
-    writer.writerow([text("field", label, language) for _, label in CSV_COLUMNS])
-    for lead in leads:
-        row = [_cell(lead, column, language) for column, _ in CSV_COLUMNS]
-        writer.writerow(["'" + v if v[:1] in ("=", "+", "-", "@") else v for v in row])
+    header = [text("field", label, language) for _, label in CSV_COLUMNS]
+    write_rows(out, header, ([_cell(lead, column, language) for column, _ in CSV_COLUMNS] for lead in leads))
 
 
 def main(argv: Optional[List[str]] = None, out: TextIO = sys.stdout) -> int:

@@ -56,12 +56,12 @@ SCRIPT = (
 TIME = "\x00time\x00"
 
 
-def page(title: str, body: str, language: str = "en") -> str:
-    """A whole HTML page around ``body`` (already escaped)."""
+def page(title: str, body: str, language: str = "en", style: str = "") -> str:
+    """A whole HTML page around ``body`` (already escaped); ``style``: rules added to the page's own."""
     return (
         f"<!doctype html><html lang='{escape(language)}'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width,initial-scale=1'>"
-        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body><main>{body}</main>"
+        f"<title>{escape(title)}</title><style>{STYLE}{style}</style></head><body><main>{body}</main>"
         f"<script>{SCRIPT}</script></body></html>"
     )
 
@@ -121,7 +121,7 @@ def _query(filters: Mapping[str, Any], **changes: Any) -> str:
     return "/reps" + ("?" + urlencode(kept) if kept else "")
 
 
-def _select(name: str, label: str, options: Sequence[tuple], chosen: Any) -> str:
+def select_field(name: str, label: str, options: Sequence[tuple], chosen: Any) -> str:
     items = "".join(
         f"<option value='{escape(str(value))}'{' selected' if str(value) == str(chosen or '') else ''}>"
         f"{escape(shown)}</option>"
@@ -149,13 +149,13 @@ def _filter_form(raw: Mapping[str, str], language: str, rep_names: Sequence[str]
         "<form class='filters box' method='get' action='/reps' role='search'>"
         f"<label>{escape(t('search'))}<input type='search' name='q' value='{escape(raw.get('q', '')[:200])}' "
         f"placeholder='{escape(t('search_hint'))}'></label>"
-        + _select("status", text("field", "status", language), statuses, raw.get("status"))
-        + _select("rep", text("field", "rep", language), reps, raw.get("rep"))
-        + _select("language", text("field", "language", language), languages, raw.get("language"))
-        + _select("channel", text("field", "channel", language), channels, raw.get("channel"))
+        + select_field("status", text("field", "status", language), statuses, raw.get("status"))
+        + select_field("rep", text("field", "rep", language), reps, raw.get("rep"))
+        + select_field("language", text("field", "language", language), languages, raw.get("language"))
+        + select_field("channel", text("field", "channel", language), channels, raw.get("channel"))
         + date("since")
         + date("until")
-        + _select("sort", t("sort"), sorts, raw.get("sort") or "newest")
+        + select_field("sort", t("sort"), sorts, raw.get("sort") or "newest")
         + hidden
         + f"<button type='submit'>{escape(t('apply'))}</button>"
         f"<a href='{'/reps?lang=' + quote(raw['lang']) if raw.get('lang') else '/reps'}'>{escape(t('clear'))}</a>"
@@ -243,7 +243,10 @@ def index(
     count = escape(text("page", "count", language, count=result["total"]))
     return page(
         text("page", "leads", language),
-        f"<h1>{escape(text('page', 'leads', language))}</h1><nav class='tabs'>{tab_html}</nav>"
+        f"<h1>{escape(text('page', 'leads', language))}</h1>"
+        f"<p><a id='funnel-link' href='/reps/funnel{_lang_suffix(raw)}'>"
+        f"{escape(text('page', 'funnel_link', language))}</a></p>"
+        f"<nav class='tabs'>{tab_html}</nav>"
         + _filter_form(raw, language, rep_names)
         + notice
         + f"<p class='muted' id='count'>{count}</p>{table}<nav class='pager'>{''.join(pager)}</nav>",
@@ -327,7 +330,7 @@ def lead_page(
             f"{promise_html(promise, now, language, long=True)}</div>"
         )
     reps = list(dict.fromkeys([*rep_names, *([chosen_rep] if chosen_rep else [])]))
-    who = _select("rep", t("as_rep"), [("", "—")] + [(n, n) for n in reps], chosen_rep)
+    who = select_field("rep", t("as_rep"), [("", "—")] + [(n, n) for n in reps], chosen_rep)
     decision = (
         f"<form class='filters box' method='post' action='/reps/leads/{escape(quote(lead['id']))}/decision{suffix}' "
         f"id='decide'><b style='flex-basis:100%'>{escape(t('decide'))}</b>{who}"
@@ -388,7 +391,7 @@ def lead_page(
     )
     note_form = (
         f"<form method='post' action='/reps/leads/{escape(quote(lead['id']))}/notes{suffix}' class='box' id='note'>"
-        + _select("author", t("as_rep"), [("", "—")] + [(n, n) for n in reps], chosen_rep)
+        + select_field("author", t("as_rep"), [("", "—")] + [(n, n) for n in reps], chosen_rep)
         + f"<textarea name='text' maxlength='2000' placeholder='{escape(t('note_placeholder'))}'></textarea>"
         f"<button type='submit'>{escape(t('add_note'))}</button></form>"
     )

@@ -6,6 +6,8 @@
     POST /api/leads/{id}/resume     hands the conversation back to the bot
     DELETE /api/people              {"email": ...} or {"phone": ...}: erases everything about one person
     GET  /reps, /reps/leads/{id}    the rep page (sign in once at /reps/login): filters, search, sort, paging
+    GET  /reps/funnel               the manager's funnel (?week=&channel=&language=&rep=&by=)
+    GET  /reps/funnel.csv?chart=    one funnel chart's numbers as CSV (same filters)
     POST /reps/leads/{id}/decision  a rep's Accept or Pass (form: rep, decision=accept|pass)
     POST /reps/leads/{id}/notes     a rep's note (form: author, text)
     POST /slack/interactivity       Slack's button clicks (signed by Slack, no token)
@@ -34,7 +36,7 @@ from common.secret_files import read_or_create
 from common.slack_payloads import interaction_payload
 from common.slack_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, check
 from common.tokens import rasa_api_token
-from leads import auth, rep_page, slack_rep
+from leads import auth, funnel, funnel_page, rep_page, slack_rep
 from leads.crm.sync import states as crm_states
 from leads.delivery import accept
 from leads.filters import PER_PAGE, parse_filters, parse_page_filters
@@ -355,6 +357,44 @@ async def reps_note(request: web.Request) -> web.StreamResponse:
     raise _back(request, lead_id, "note", author)
 
 
+def _conversations(url: Optional[str]) -> List[funnel.Conversation]:
+    with session_scope(url) as session:
+        return funnel.conversations(session)
+
+
+async def _funnel_figures(request: web.Request) -> tuple:
+    """The funnel's figures for the request's filters, the filters as given, and the page's language."""
+    raw = {
+        k: v[: funnel_page.MAX_FILTER]
+        for k, v in _raw_query(request).items()
+        if k in (*funnel.DIMENSIONS, "by", "lang")
+    }
+    filters = {k: raw[k] for k in funnel.DIMENSIONS if raw.get(k)}
+    figures = funnel.figures(await _run(request, _conversations), filters, raw.get("by") or "week")
+    return figures, raw, _language(request)
+
+
+async def reps_funnel(request: web.Request) -> web.Response:
+    """The manager's funnel page."""
+    figures, raw, language = await _funnel_figures(request)
+    return _html(funnel_page.render(figures, raw, language))
+
+
+async def reps_funnel_csv(request: web.Request) -> web.Response:
+    """One chart's numbers as CSV (``?chart=stages|groups|questions|handoff|needs|benefits|concerns``)."""
+    chart = request.query.get("chart", "")
+    language = _language(request)
+    if chart not in funnel_page.CHARTS:
+        return web.Response(status=400, text=text("funnel", "bad_chart", language), content_type="text/plain")
+    figures, _, language = await _funnel_figures(request)
+    return web.Response(
+        text=funnel_page.csv_text(figures, chart, language),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="funnel-{chart}.csv"'},
+    )
+
+
 def _html(body: str, status: int = 200) -> web.Response:
     return web.Response(content_type="text/html", text=body, status=status)
 
@@ -385,6 +425,8 @@ def create_app(
     app.router.add_post(auth.LOGIN_PATH, auth.login)
     app.router.add_get("/reps", reps_index)
     app.router.add_get("/reps/leads/{lead_id}", reps_lead)
+    app.router.add_get("/reps/funnel", reps_funnel)
+    app.router.add_get("/reps/funnel.csv", reps_funnel_csv)
     app.router.add_post("/reps/leads/{lead_id}/decision", reps_decision)
     app.router.add_post("/reps/leads/{lead_id}/notes", reps_note)
     app.router.add_post(slack_rep.PATH, slack_interactivity)

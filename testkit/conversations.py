@@ -73,8 +73,13 @@ def load(language: str) -> List[Dict[str, Any]]:
 
 
 @contextmanager
-def assistant(folder: Path, prefix: str = "conversations") -> Iterator[Dict[str, str]]:
-    """The Rasa server, the action server and the leads server, on loopback, with a fresh SQLite database."""
+def assistant(
+    folder: Path, prefix: str = "conversations", extra_env: Optional[Dict[str, str]] = None
+) -> Iterator[Dict[str, str]]:
+    """The Rasa server, the action server and the leads server, on loopback, with a fresh SQLite database.
+
+    ``extra_env``: more settings for the three servers (e.g. ``REPS_FILE``).
+    """
     actions_port, rasa_port, leads_port = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k not in QUIET and not k.startswith(("TEAMS_", "SLACK_REP"))}
     env.update(
@@ -86,6 +91,7 @@ def assistant(folder: Path, prefix: str = "conversations") -> Iterator[Dict[str,
             "LEADS_API_TOKEN": API_TOKEN,
             "RASA_URL": f"http://127.0.0.1:{rasa_port}",
             **secrets_env(),
+            **(extra_env or {}),
         }
     )
     commands = {
