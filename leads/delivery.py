@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from common import settings
 from leads import notify
+from leads.promise import Promise
 from leads.routing import Route
 from leads.storage.db import insert, session_scope
 from leads.storage.models import Attempt, Delivery, Handoff, HandoffStep, Lead, utcnow
@@ -88,8 +89,12 @@ def queue_notifications(
     config: Dict[str, Any],
     at: datetime,
     targets: Optional[tuple] = None,
+    promise: Optional[Promise] = None,
 ) -> int:
-    """Queue the cards for the route's owner (and the CRM's note); ``targets`` limits which kinds. How many."""
+    """Queue the cards for the route's owner (and the CRM's note); ``targets`` limits which kinds. How many.
+
+    ``promise``: what the visitor was told, when it is not the route's own (a lead offered to someone else first).
+    """
     session.refresh(lead)
     contract = lead_to_contract(lead)
     base = (config.get("transcript_base_url") or "").rstrip("/")
@@ -101,9 +106,11 @@ def queue_notifications(
             continue
         headers = {"Content-Type": "application/json; charset=utf-8"}
         if target == "slack":
-            body = json.dumps(notify.slack_message(contract, route.rep, transcript_url, team, at), ensure_ascii=False)
+            message = notify.slack_message(contract, route.rep, transcript_url, team, at, promise)
+            body = json.dumps(message, ensure_ascii=False)
         elif target == "teams":
-            body = json.dumps(notify.teams_card(contract, route.rep, transcript_url, team, at), ensure_ascii=False)
+            card = notify.teams_card(contract, route.rep, transcript_url, team, at, promise)
+            body = json.dumps(card, ensure_ascii=False)
         else:
             raw = notify.crm_body(contract, notify.crm_note(contract, route.rep, team))
             secret = settings.secret((config.get("crm") or {}).get("secret_env") or "CRM_WEBHOOK_SECRET")

@@ -23,10 +23,11 @@ from typing import Any, Dict, List, Mapping, Optional
 from sqlalchemy import or_, select, update
 
 from leads.delivery import REP_TARGETS, deliver_pending, last_assignments, queue_notifications, record_step
+from leads.promise import open_promise
 from leads.routing import Route, load_config, matching_reps, pick_rep
 from leads.storage.db import session_scope
 from leads.storage.models import Delivery, Handoff, HandoffStep, Lead, utcnow
-from leads.storage.repository import lead_to_contract
+from leads.storage.repository import get_lead, lead_for_reps, lead_to_contract
 
 logger = logging.getLogger(__name__)
 
@@ -134,8 +135,9 @@ def escalate(url: Optional[str], due: Due, now: datetime, config: Dict[str, Any]
             .values(status="superseded")
             .execution_options(synchronize_session=False)
         )
-        lead = session.get(Lead, due.lead_id)
-        queue_notifications(session, lead, route, config, now, targets=REP_TARGETS)
+        lead = get_lead(session, due.lead_id)
+        promise = open_promise(lead_for_reps(lead), config)  # what the visitor was told at the first offer
+        queue_notifications(session, lead, route, config, now, targets=REP_TARGETS, promise=promise)
     logger.info("Lead %s offered next to %s.", due.lead_id, route.name)
     return route
 

@@ -103,13 +103,17 @@ def slack_message(
     transcript_url: Optional[str],
     team: Optional[Mapping[str, Any]] = None,
     now: Optional[datetime] = None,
+    promise: Optional[Promise] = None,
 ) -> Dict[str, Any]:
-    """A Block Kit message with Accept and Pass buttons, for ``rep`` (or the team queue ``team``)."""
+    """A Block Kit message with Accept and Pass buttons, for ``rep`` (or the team queue ``team``).
+
+    ``promise``: the one the visitor was given, when the lead was offered to someone else first.
+    """
     now, language, tz = _setting(rep, team, now)
     title = _heading(lead, language, tz)
     user_id = ((rep or {}).get("slack") or {}).get("user_id")
     mention = f"<@{slack_escape(user_id)}> " if user_id else ""
-    promise = card_promise(lead, rep, team, now)
+    promise = promise or card_promise(lead, rep, team, now)
 
     warn = bool(describe.blockers(lead, language))
     blocker_label = text("field", "blockers", language)
@@ -172,10 +176,14 @@ def teams_card(
     transcript_url: Optional[str],
     team: Optional[Mapping[str, Any]] = None,
     now: Optional[datetime] = None,
+    promise: Optional[Promise] = None,
 ) -> Dict[str, Any]:
-    """An incoming-webhook message carrying an Adaptive Card, for ``rep`` (or the team queue ``team``)."""
+    """An incoming-webhook message carrying an Adaptive Card, for ``rep`` (or the team queue ``team``).
+
+    ``promise``: the one the visitor was given, when the lead was offered to someone else first.
+    """
     now, language, tz = _setting(rep, team, now)
-    promise = card_promise(lead, rep, team, now)
+    promise = promise or card_promise(lead, rep, team, now)
     title = _runs((_heading(lead, language, tz), True))
     title["inlines"][0]["size"] = "Large"
     body: List[Dict[str, Any]] = [

@@ -114,6 +114,8 @@ def test_unaccepted_goes_to_the_next_rep_then_to_the_team_queue(db_url, receiver
     assert state(db_url, lead_id) == (None, "queued", 2)
     deliver_pending(db_url)
     assert cards_for(receiver, "queue") == 1 and len(receiver.json("/crm")) == 1  # the CRM heard once
+    team_card = json.dumps(receiver.json("/slack/queue")[0], ensure_ascii=False)
+    assert "Sales team will get in touch today" in team_card and "18:00" in team_card  # the visitor's promise
     assert escalate_due(db_url, MONDAY_NOON + 5 * 60 * MINUTE, cfg) == []  # the queue keeps it
 
     assert steps(db_url, lead_id) == [

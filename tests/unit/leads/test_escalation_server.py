@@ -132,7 +132,8 @@ async def test_the_servers_clock_moves_a_passed_lead_and_sends_the_card(db_url, 
     async with client.post(f"/api/leads/{lead_id}/pass", json={"rep": "Anna"}) as response:
         assert response.status == 200
     deadline = asyncio.get_running_loop().time() + 20
-    while not receiver.json("/slack/bob") and asyncio.get_running_loop().time() < deadline:
+    while not (receiver.json("/slack/bob") and receiver.json("/teams/bob")):
+        assert asyncio.get_running_loop().time() < deadline, "the clock never moved the lead"
         await asyncio.sleep(0.1)
     assert len(receiver.json("/slack/bob")) == 1 and len(receiver.json("/teams/bob")) == 1
     with session_scope(db_url) as session:
