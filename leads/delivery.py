@@ -224,7 +224,9 @@ def accept(
     The first Accept wins: once someone has accepted the lead, another rep's
     Accept or Pass changes nothing (it is recorded as a late step, and
     :func:`taken_by_other` tells the caller). The check is a conditional
-    update, so two reps clicking at once cannot both win.
+    update, so two reps clicking at once cannot both win. Once the lead was
+    offered to someone else (escalation), only its current owner's Pass moves
+    it on; a former owner's is recorded and changes nothing.
     """
     by, now = by[:200], now or utcnow()
     handoff = session.execute(select(Handoff).where(Handoff.lead_id == lead_id)).scalar_one_or_none()
@@ -235,6 +237,10 @@ def accept(
         handoff = Handoff(lead_id=lead_id, status="pending", created_at=now, offered_at=now)
         session.add(handoff)
         session.flush()
+    if passed and handoff.offer_round and handoff.status in ("pending", "notified") and handoff.rep_name != by:
+        record_step(session, lead_id, "late_pass", now, by)  # a former owner's Pass: the lead has moved on
+        session.flush()
+        return handoff
     values: Dict[str, Any] = {"status": "passed" if passed else "accepted", "accepted_by": by}
     if not passed:
         values.update(accepted_at=now, rep_name=handoff.rep_name or by)

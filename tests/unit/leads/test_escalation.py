@@ -191,6 +191,28 @@ def test_the_former_rep_may_still_accept_before_the_next_one_does(db_url, receiv
     assert state(db_url, lead_id)[1] == "accepted"
 
 
+def test_a_former_owners_pass_does_not_take_the_lead_from_the_next_rep(db_url, receiver):
+    cfg = config(receiver)
+    lead_id = hand_off(db_url, cfg, MONDAY_NOON)
+    escalate_due(db_url, MONDAY_NOON + 15 * MINUTE, cfg)
+    with session_scope(db_url) as session:  # Anna passes on her old card while Bob has it
+        accept(session, lead_id, "Anna", passed=True, now=MONDAY_NOON + 16 * MINUTE)
+    assert state(db_url, lead_id) == ("bob", "pending", 1)
+    assert escalate_due(db_url, MONDAY_NOON + 17 * MINUTE, cfg) == []
+    with session_scope(db_url) as session:  # Bob's own Pass moves it on
+        accept(session, lead_id, "Bob", passed=True, now=MONDAY_NOON + 18 * MINUTE)
+    assert escalate_due(db_url, MONDAY_NOON + 19 * MINUTE, cfg) == [lead_id]
+    assert state(db_url, lead_id) == (None, "queued", 2)
+    assert [kind for kind, _ in steps(db_url, lead_id)] == [
+        "offered",
+        "expired",
+        "reoffered",
+        "late_pass",
+        "passed",
+        "queued",
+    ]
+
+
 def test_no_rep_at_work_sends_it_to_the_queue(db_url, receiver):
     cfg = config(receiver)
     lead_id = hand_off(db_url, cfg, MONDAY_CLOSING)

@@ -115,7 +115,7 @@ async def test_a_late_accept_is_refused_politely_and_recorded_escaped(db_url, re
     body = await page_text(client, location)
     assert "Quelqu'un d'autre a accepté ce contact avant vous" in html.unescape(body)
     assert "<script>alert" not in body and "&lt;script&gt;" in body  # the typed name is shown, inert
-    assert "a voulu le prendre alors qu" in html.unescape(body)
+    assert "a répondu alors qu'il était déjà accepté" in html.unescape(body)
     with session_scope(db_url) as session:
         handoff = session.execute(select(Handoff).where(Handoff.lead_id == lead_id)).scalar_one()
         assert (handoff.status, handoff.accepted_by) == ("accepted", "Anna")
