@@ -72,15 +72,13 @@ def due_handoffs(url: Optional[str], now: datetime, config: Mapping[str, Any]) -
             select(Handoff)
             .where(
                 Handoff.rep_id.is_not(None),
+                Handoff.offered_at.is_not(None),  # none: handed off before escalation existed
                 Handoff.status.in_(WAITING),
                 or_(Handoff.status == "passed", Handoff.offered_at <= cutoff),
             )
             .order_by(Handoff.id)
         ).scalars()
-        return [
-            Due(h.id, h.lead_id, h.offer_round, h.status, h.rep_id, h.rep_name, _utc(h.offered_at or h.created_at))
-            for h in rows
-        ]
+        return [Due(h.id, h.lead_id, h.offer_round, h.status, h.rep_id, h.rep_name, _utc(h.offered_at)) for h in rows]
 
 
 def tried_reps(session: Any, lead_id: str) -> set:

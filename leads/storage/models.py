@@ -94,7 +94,7 @@ class Handoff(Base):
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     #: How many times the lead was offered to someone else after the first offer (the escalation's claim).
     offer_round = Column(Integer, nullable=False, default=0, server_default="0")
-    #: When the current owner was offered the lead (the acceptance time counts from it).
+    #: When the current owner was offered the lead (the acceptance time counts from it; none before escalation).
     offered_at = Column(DateTime(timezone=True))
 
 

@@ -280,3 +280,53 @@ def test_an_unreadable_acceptance_time_falls_back_or_is_bounded(value):
     assert accept_within({"handoff": {"accept_within_minutes": value}}) >= timedelta(minutes=1)
     assert accept_within({}) == timedelta(minutes=15)
     assert accept_within({"handoff": {"accept_within_minutes": "30"}}) == timedelta(minutes=30)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_hand_offs_made_before_the_upgrade_are_left_as_they_were(kind, tmp_path, receiver):
+    """Upgrading an existing database must not send every old unanswered lead to someone else at once."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from leads.storage.db import MIGRATIONS, engine, migrate
+    from tests.unit.leads.conftest import POSTGRES, _drop_schema, _postgres_schema
+
+    schema = _postgres_schema() if kind == "postgresql" else None
+    url = f"{POSTGRES}?options=-csearch_path%3D{schema}" if schema else f"sqlite:///{tmp_path / 'old.db'}"
+    try:
+        alembic = Config()
+        alembic.set_main_option("script_location", str(MIGRATIONS))
+        alembic.attributes["engine"] = engine(url)
+        command.upgrade(alembic, "0003")
+        with engine(url).begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO leads (id, conversation_id, channel, language, interest_signals, authority, benefits,"
+                    " consent, confirmed, finished, score, status, reasons, risks, transcript, created_at, updated_at)"
+                    " VALUES ('old1', 'old-conversation', 'web', 'en', '[]', 'unknown', '[]', false, false, true, 70,"
+                    " 'qualified', '[]', '[]', '[]', :at, :at)"
+                ),
+                {"at": MONDAY_NOON},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO handoffs (lead_id, rep_id, rep_name, status, created_at) VALUES (:l, :r, :n, :s, :at)"
+                ),
+                {"l": "old1", "r": "anna", "n": "Anna", "s": "notified", "at": MONDAY_NOON},
+            )
+        migrate(url)
+        assert escalate_due(url, MONDAY_NOON + 3 * 60 * MINUTE, config(receiver)) == []
+        with session_scope(url) as session:
+            handoff = session.execute(select(Handoff)).scalar_one()
+            assert (handoff.rep_id, handoff.status, handoff.offer_round, handoff.offered_at) == (
+                "anna",
+                "notified",
+                0,
+                None,
+            )
+            assert last_assignments(session)["anna"] == MONDAY_NOON  # round robin still counts it
+    finally:
+        engine(url).dispose()
+        if schema:
+            _drop_schema(schema)

@@ -17,7 +17,7 @@ def upgrade() -> None:
     with op.batch_alter_table("handoffs") as batch:
         batch.add_column(sa.Column("offer_round", sa.Integer(), nullable=False, server_default="0"))
         batch.add_column(sa.Column("offered_at", sa.DateTime(timezone=True)))
-    op.execute("UPDATE handoffs SET offered_at = created_at")
+    # Hand-offs made before escalation existed keep no offer time: the clock leaves them as they are.
     op.create_table(
         "handoff_steps",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
