@@ -90,10 +90,12 @@ def queue_notifications(
     at: datetime,
     targets: Optional[tuple] = None,
     promise: Optional[Promise] = None,
+    moved: Optional[tuple] = None,
 ) -> int:
     """Queue the cards for the route's owner (and the CRM's note); ``targets`` limits which kinds. How many.
 
-    ``promise``: what the visitor was told, when it is not the route's own (a lead offered to someone else first).
+    For a lead offered to someone else first: ``promise`` is what the visitor was
+    told, ``moved`` why it comes now (see ``notify.slack_message``).
     """
     session.refresh(lead)
     contract = lead_to_contract(lead)
@@ -106,10 +108,10 @@ def queue_notifications(
             continue
         headers = {"Content-Type": "application/json; charset=utf-8"}
         if target == "slack":
-            message = notify.slack_message(contract, route.rep, transcript_url, team, at, promise)
+            message = notify.slack_message(contract, route.rep, transcript_url, team, at, promise, moved)
             body = json.dumps(message, ensure_ascii=False)
         elif target == "teams":
-            card = notify.teams_card(contract, route.rep, transcript_url, team, at, promise)
+            card = notify.teams_card(contract, route.rep, transcript_url, team, at, promise, moved)
             body = json.dumps(card, ensure_ascii=False)
         else:
             raw = notify.crm_body(contract, notify.crm_note(contract, route.rep, team))

@@ -135,7 +135,8 @@ def escalate(url: Optional[str], due: Due, now: datetime, config: Dict[str, Any]
         )
         lead = get_lead(session, due.lead_id)
         promise = open_promise(lead_for_reps(lead), config)  # what the visitor was told at the first offer
-        queue_notifications(session, lead, route, config, now, targets=REP_TARGETS, promise=promise)
+        moved = ("passed" if due.status == "passed" else "expired", due.rep_name or "")
+        queue_notifications(session, lead, route, config, now, REP_TARGETS, promise, moved)
     logger.info("Lead %s offered next to %s.", due.lead_id, route.name)
     return route
 

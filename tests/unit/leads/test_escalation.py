@@ -108,6 +108,9 @@ def test_unaccepted_goes_to_the_next_rep_then_to_the_team_queue(db_url, receiver
     assert cards_for(receiver, "bob") == 1
     card = json.dumps(receiver.json("/slack/bob")[0], ensure_ascii=False)
     assert "<@UBOB>" in card and "lead_accept" in card and lead_id in card  # Bob's own card, with the buttons
+    assert "Offered next: Anna did not accept it in time." in card
+    teams = json.dumps(receiver.json("/teams/bob")[0], ensure_ascii=False)
+    assert "Offered next: Anna did not accept it in time." in teams
 
     assert escalate_due(db_url, MONDAY_NOON + 29 * MINUTE, cfg) == []  # Bob's time counts from his offer
     assert escalate_due(db_url, MONDAY_NOON + 31 * MINUTE, cfg) == [lead_id]  # Chloé speaks no English
@@ -139,6 +142,7 @@ def test_a_pass_goes_to_the_next_rep_at_once(db_url, receiver):
     assert state(db_url, lead_id) == ("bob", "pending", 1)
     deliver_pending(db_url)
     assert cards_for(receiver, "bob") == 1
+    assert "Offered next: Anna passed on it." in json.dumps(receiver.json("/slack/bob")[0])
     assert steps(db_url, lead_id) == [("offered", "Anna"), ("passed", "Anna"), ("reoffered", "Bob")]
 
 
@@ -330,3 +334,17 @@ def test_hand_offs_made_before_the_upgrade_are_left_as_they_were(kind, tmp_path,
         engine(url).dispose()
         if schema:
             _drop_schema(schema)
+
+
+def test_a_re_offered_card_says_why_in_the_new_owners_language(receiver):
+    from leads import notify
+
+    contract = {**lead("esc-words"), "id": "l1", "status": "qualified", "score": 80, "created_at": None}
+    chloe = next(r for r in config(receiver)["reps"] if r["id"] == "chloe")
+    marek = {**chloe, "id": "marek", "name": "Marek", "language": "pl", "languages": ["pl"]}
+    slack = json.dumps(notify.slack_message(contract, chloe, None, None, MONDAY_NOON, None, ("passed", "Anna")))
+    assert json.dumps("Proposé ensuite : Anna l'a refusé.")[1:-1] in slack
+    teams = json.dumps(notify.teams_card(contract, marek, None, None, MONDAY_NOON, None, ("expired", "Anna")))
+    assert json.dumps("Przekazany dalej, bo nie został przyjęty na czas (wcześniej: Anna).")[1:-1] in teams
+    hostile = json.dumps(notify.slack_message(contract, chloe, None, None, MONDAY_NOON, None, ("passed", "<!here>")))
+    assert "<!here>" not in hostile and "&lt;!" in hostile
