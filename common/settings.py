@@ -63,6 +63,11 @@ def retry_seconds() -> float:
     return float(env("LEADS_RETRY_SECONDS", "30"))
 
 
+def escalation_seconds() -> float:
+    """How often the leads server checks for hand-offs nobody accepted: ``LEADS_ESCALATION_SECONDS`` (30; 0: never)."""
+    return float(env("LEADS_ESCALATION_SECONDS", "30"))
+
+
 # -- the leads server ---------------------------------------------------------
 def leads_api_token() -> str:
     """``LEADS_API_TOKEN``; empty when a generated one is to be used."""

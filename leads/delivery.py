@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional
 
 import requests
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from common import settings
@@ -16,9 +16,10 @@ from leads import notify
 from leads.crm import CONNECTORS as CRM_CONNECTORS
 from leads.crm import sync as crm_sync
 from leads.crm.http import retry_after
+from leads.promise import Promise
 from leads.routing import Route
 from leads.storage.db import insert, session_scope
-from leads.storage.models import Attempt, Delivery, Handoff, Lead, utcnow
+from leads.storage.models import Attempt, Delivery, Handoff, HandoffStep, Lead, utcnow
 from leads.storage.repository import lead_to_contract
 
 logger = logging.getLogger(__name__)
@@ -32,7 +33,8 @@ CLAIM_SECONDS = 60
 
 def last_assignments(session: Session) -> Dict[str, datetime]:
     """When each rep last got a lead (for round robin)."""
-    rows = session.execute(select(Handoff.rep_id, func.max(Handoff.created_at)).group_by(Handoff.rep_id))
+    offered = func.max(func.coalesce(Handoff.offered_at, Handoff.created_at))
+    rows = session.execute(select(Handoff.rep_id, offered).group_by(Handoff.rep_id))
     return {rep: at if at.tzinfo else at.replace(tzinfo=timezone.utc) for rep, at in rows if rep}
 
 
@@ -58,6 +60,7 @@ def enqueue_handoff(
     Safe when two processes hand off the same lead at once: the first insert
     wins, and the other gets the existing hand-off without queueing anything.
     """
+    at = now or utcnow()
     inserted = session.execute(
         insert(session, Handoff)
         .values(
@@ -65,7 +68,8 @@ def enqueue_handoff(
             rep_id=(route.rep or {}).get("id"),
             rep_name=route.name,
             status="queued" if route.queue else "pending",
-            created_at=now or utcnow(),
+            created_at=at,
+            offered_at=at,
         )
         .on_conflict_do_nothing(index_elements=["lead_id"])
     ).rowcount
@@ -74,18 +78,45 @@ def enqueue_handoff(
     ).scalar_one()
     if not inserted:
         return handoff
+    kind = "queued" if route.queue else "offered"
+    record_step(session, lead.id, kind, handoff.created_at, route.name, (route.rep or {}).get("id"))
+    queue_notifications(session, lead, route, config, handoff.created_at)
+    crm_sync.queue(session, lead.id)
+    session.flush()
+    return handoff
+
+
+def queue_notifications(
+    session: Session,
+    lead: Lead,
+    route: Route,
+    config: Dict[str, Any],
+    at: datetime,
+    targets: Optional[tuple] = None,
+    promise: Optional[Promise] = None,
+    moved: Optional[tuple] = None,
+) -> int:
+    """Queue the cards for the route's owner (and the CRM's note); ``targets`` limits which kinds. How many.
+
+    For a lead offered to someone else first: ``promise`` is what the visitor was
+    told, ``moved`` why it comes now (see ``notify.slack_message``).
+    """
     session.refresh(lead)
     contract = lead_to_contract(lead)
     base = (config.get("transcript_base_url") or "").rstrip("/")
     transcript_url = f"{base}/reps/leads/{lead.id}" if base else None
-    team, now = config.get("team_queue") or None, handoff.created_at
+    team = config.get("team_queue") or None
+    queued = 0
     for target, url in _targets(route, config):
+        if targets is not None and target not in targets:
+            continue
         headers = {"Content-Type": "application/json; charset=utf-8"}
         if target == "slack":
-            message = notify.slack_message(contract, route.rep, transcript_url, team, now)
+            message = notify.slack_message(contract, route.rep, transcript_url, team, at, promise, moved)
             body = json.dumps(message, ensure_ascii=False)
         elif target == "teams":
-            body = json.dumps(notify.teams_card(contract, route.rep, transcript_url, team, now), ensure_ascii=False)
+            card = notify.teams_card(contract, route.rep, transcript_url, team, at, promise, moved)
+            body = json.dumps(card, ensure_ascii=False)
         else:
             raw = notify.crm_body(contract, notify.crm_note(contract, route.rep, team))
             secret = settings.secret((config.get("crm") or {}).get("secret_env") or "CRM_WEBHOOK_SECRET")
@@ -93,9 +124,16 @@ def enqueue_handoff(
                 headers[notify.SIGNATURE_HEADER] = notify.sign(raw, secret)
             body = raw.decode("utf-8")
         session.add(Delivery(lead_id=lead.id, target=target, url=url, body=body, headers=headers))
-    crm_sync.queue(session, lead.id)
+        queued += 1
     session.flush()
-    return handoff
+    return queued
+
+
+def record_step(
+    session: Session, lead_id: str, kind: str, at: datetime, name: str, rep_id: Optional[str] = None
+) -> None:
+    """One step of the hand-off's history: what happened, to or by whom (``name``; ``rep_id`` when a rep), when."""
+    session.add(HandoffStep(lead_id=lead_id, kind=kind, rep_id=rep_id, rep_name=(name or "")[:200], at=at))
 
 
 def _send(session: Session, delivery: Delivery) -> tuple:
@@ -207,19 +245,48 @@ def retry_now(url: Optional[str] = None) -> int:
         return len(pending)
 
 
-def accept(session: Session, lead_id: str, by: str, passed: bool = False) -> Optional[Handoff]:
-    """A rep takes (or passes on) a lead."""
+def accept(
+    session: Session, lead_id: str, by: str, passed: bool = False, now: Optional[datetime] = None
+) -> Optional[Handoff]:
+    """A rep takes (or passes on) a lead; each decision is a step of the hand-off's history.
+
+    The first Accept wins: once someone has accepted the lead, another rep's
+    Accept or Pass changes nothing (it is recorded as a late step, and
+    :func:`taken_by_other` tells the caller). The check is a conditional
+    update, so two reps clicking at once cannot both win. Once the lead was
+    offered to someone else (escalation), only its current owner's Pass moves
+    it on; a former owner's is recorded and changes nothing.
+    """
+    by, now = by[:200], now or utcnow()
     handoff = session.execute(select(Handoff).where(Handoff.lead_id == lead_id)).scalar_one_or_none()
     if handoff is None:
         lead = session.get(Lead, lead_id)
         if lead is None:
             return None
-        handoff = Handoff(lead_id=lead_id, status="pending")
+        handoff = Handoff(lead_id=lead_id, status="pending", created_at=now, offered_at=now)
         session.add(handoff)
-    handoff.status = "passed" if passed else "accepted"
-    handoff.accepted_by = by[:200]
+        session.flush()
+    if passed and handoff.offer_round and handoff.status in ("pending", "notified") and handoff.rep_name != by:
+        record_step(session, lead_id, "late_pass", now, by)  # a former owner's Pass: the lead has moved on
+        session.flush()
+        return handoff
+    values: Dict[str, Any] = {"status": "passed" if passed else "accepted", "accepted_by": by}
     if not passed:
-        handoff.accepted_at = utcnow()
-        handoff.rep_name = handoff.rep_name or by[:200]
+        values.update(accepted_at=now, rep_name=handoff.rep_name or by)
+    decided = session.execute(
+        update(Handoff)
+        .where(Handoff.id == handoff.id, or_(Handoff.status != "accepted", Handoff.accepted_by == by))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(handoff)
+    record_step(session, lead_id, ("passed" if passed else "accepted") if decided else "late", now, by)
     session.flush()
     return handoff
+
+
+def taken_by_other(handoff: Optional[Handoff], by: str) -> Optional[str]:
+    """Who accepted the lead when it was not ``by`` (their Accept or Pass came too late), else ``None``."""
+    if handoff is None or handoff.status != "accepted" or handoff.accepted_by == by[:200]:
+        return None
+    return handoff.accepted_by

@@ -97,19 +97,31 @@ def _for_whom(rep: Optional[Mapping[str, Any]], language: str) -> str:
     return text("card", "for_rep", language, rep=rep["name"]) if rep else text("card", "for_team", language)
 
 
+def _moved(moved: Tuple[str, str], language: str) -> str:
+    """``Offered next: Anna passed on it.``"""
+    kind, former = moved
+    return text("card", f"moved_{kind}", language, rep=former)
+
+
 def slack_message(
     lead: Mapping[str, Any],
     rep: Optional[Mapping[str, Any]],
     transcript_url: Optional[str],
     team: Optional[Mapping[str, Any]] = None,
     now: Optional[datetime] = None,
+    promise: Optional[Promise] = None,
+    moved: Optional[Tuple[str, str]] = None,
 ) -> Dict[str, Any]:
-    """A Block Kit message with Accept and Pass buttons, for ``rep`` (or the team queue ``team``)."""
+    """A Block Kit message with Accept and Pass buttons, for ``rep`` (or the team queue ``team``).
+
+    ``promise``: the one the visitor was given, when the lead was offered to someone else first;
+    ``moved``: why it comes now (``("expired" or "passed", the former owner's name)``).
+    """
     now, language, tz = _setting(rep, team, now)
     title = _heading(lead, language, tz)
     user_id = ((rep or {}).get("slack") or {}).get("user_id")
     mention = f"<@{slack_escape(user_id)}> " if user_id else ""
-    promise = card_promise(lead, rep, team, now)
+    promise = promise or card_promise(lead, rep, team, now)
 
     warn = bool(describe.blockers(lead, language))
     blocker_label = text("field", "blockers", language)
@@ -124,6 +136,11 @@ def slack_message(
     blocks: List[Dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": inert(title)[:150], "emoji": False}},
         {"type": "section", "text": {"type": "mrkdwn", "text": f"{mention}*{_for_whom(rep, language)}*"}},
+        *(
+            [{"type": "context", "elements": [{"type": "mrkdwn", "text": slack_escape(_moved(moved, language))}]}]
+            if moved
+            else []
+        ),
         {
             "type": "section",
             "text": {"type": "mrkdwn", "text": f":alarm_clock: {_promise_sentence(promise, language, now)}"},
@@ -172,15 +189,22 @@ def teams_card(
     transcript_url: Optional[str],
     team: Optional[Mapping[str, Any]] = None,
     now: Optional[datetime] = None,
+    promise: Optional[Promise] = None,
+    moved: Optional[Tuple[str, str]] = None,
 ) -> Dict[str, Any]:
-    """An incoming-webhook message carrying an Adaptive Card, for ``rep`` (or the team queue ``team``)."""
+    """An incoming-webhook message carrying an Adaptive Card, for ``rep`` (or the team queue ``team``).
+
+    ``promise``: the one the visitor was given, when the lead was offered to someone else first;
+    ``moved``: why it comes now (``("expired" or "passed", the former owner's name)``).
+    """
     now, language, tz = _setting(rep, team, now)
-    promise = card_promise(lead, rep, team, now)
+    promise = promise or card_promise(lead, rep, team, now)
     title = _runs((_heading(lead, language, tz), True))
     title["inlines"][0]["size"] = "Large"
     body: List[Dict[str, Any]] = [
         title,
         _runs((_for_whom(rep, language), True)),
+        *([_runs((_moved(moved, language), False))] if moved else []),
         _runs(("⏰ " + _promise_sentence(promise, language, now), False)),
     ]
     blocker_label = text("field", "blockers", language)

@@ -8,7 +8,7 @@ deadline is the end of that working day, in the owner's time zone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, Mapping, Optional
 
@@ -86,11 +86,22 @@ def open_promise(lead: Mapping[str, Any], config: Mapping[str, Any]) -> Optional
     """The promise of a lead still waiting for a rep (handed off, neither accepted nor passed), else ``None``.
 
     ``lead`` carries ``handoff.rep_id`` and ``handoff.assigned_at`` (the rep page's shape).
+    The promise is the one the visitor was given at the first offer
+    (``handoff.promised_by``); when the lead has moved on since (escalation),
+    its deadline stays, and the current owner is named.
     """
     handoff = lead.get("handoff") or {}
     if handoff.get("status") not in OPEN_STATES:
         return None
-    rep_id = handoff.get("rep_id")
-    rep = next((r for r in config.get("reps") or [] if isinstance(r, dict) and r.get("id") == rep_id), None)
+    rep = _rep(config, handoff.get("rep_id"))
     owner = rep or config.get("team_queue") or {"name": handoff.get("rep") or "Sales team"}
-    return promise_for(lead, owner, rep is None, handoff.get("assigned_at"))
+    first_id = handoff.get("promised_by", handoff.get("rep_id"))
+    if first_id == handoff.get("rep_id"):
+        return promise_for(lead, owner, rep is None, handoff.get("assigned_at"))
+    first = _rep(config, first_id)
+    promised = promise_for(lead, first or config.get("team_queue") or owner, first is None, handoff.get("assigned_at"))
+    return replace(promised, owner=str(owner.get("name") or handoff.get("rep") or "Sales team"))
+
+
+def _rep(config: Mapping[str, Any], rep_id: Optional[str]) -> Optional[Mapping[str, Any]]:
+    return next((r for r in config.get("reps") or [] if isinstance(r, dict) and r.get("id") == rep_id), None)

@@ -96,6 +96,19 @@ def handoff_html(lead: Mapping[str, Any], language: str) -> str:
     return _with_time(describe.handoff(lead, language, shown_time=TIME), moment, language)
 
 
+def steps_html(steps: List[Mapping[str, Any]], language: str) -> str:
+    """The hand-off's history (offered, expired, passed, offered next, queued, accepted), oldest first."""
+    if not steps:
+        return ""
+    items = "".join(
+        f"<li class='step {escape(step['kind'])}'>"
+        f"{escape(text('step', step['kind'], language, rep=step.get('rep') or '—'))}"
+        f" <span class='muted'>{when(step.get('at'), language)}</span></li>"
+        for step in steps
+    )
+    return f"<h2>{escape(text('page', 'steps', language))}</h2><ol id='steps'>{items}</ol>"
+
+
 def promise_html(promise: Optional[Promise], now: datetime, language: str, long: bool = False) -> str:
     """What was promised and the time left (``long``: the whole sentence, for the lead page)."""
     if promise is None:
@@ -320,7 +333,7 @@ def lead_page(
     notice = ""
     if done in ("accept", "pass", "note"):
         notice = f"<p class='box done' role='status'>{escape(t('recorded_' + done))}</p>"
-    elif done in ("note_empty", "note_too_long", "who_missing"):
+    elif done in ("note_empty", "note_too_long", "who_missing", "taken"):
         notice = f"<p class='box error' role='alert'>{escape(t(done))}</p>"
     promise_box = ""
     if promise is not None:
@@ -416,6 +429,7 @@ def lead_page(
         + notice
         + promise_box
         + decision
+        + steps_html(lead.get("steps") or [], language)
         + f"<h2>{escape(t('summary'))}</h2>"
         + _facts_table(describe.key_facts(lead, language))
         + f"<h2>{escape(text('field', 'contact', language))}</h2>"

@@ -12,6 +12,10 @@
     POST /reps/leads/{id}/notes     a rep's note (form: author, text)
     POST /slack/interactivity       Slack's button clicks (signed by Slack, no token)
 
+An Accept that comes after someone else's is refused (409; the rep page and
+Slack say so politely). The server also runs the escalation clock
+(``leads.escalation``) every ``LEADS_ESCALATION_SECONDS``.
+
 Every route but ``/health``, the sign-in form and Slack's takes
 ``Authorization: Bearer <token>`` or the rep session cookie. Run with
 ``python -m leads serve --port 5077`` (``LEADS_HOST``: loopback unless told
@@ -22,9 +26,10 @@ written to ``var/``, 0600).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional, Tuple
 from urllib.parse import quote, urlencode
 
 import aiohttp
@@ -38,7 +43,8 @@ from common.slack_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, check
 from common.tokens import rasa_api_token
 from leads import auth, funnel, funnel_page, rep_page, slack_rep
 from leads.crm.sync import states as crm_states
-from leads.delivery import accept
+from leads.delivery import accept, taken_by_other
+from leads.escalation import run_clock
 from leads.filters import PER_PAGE, parse_filters, parse_page_filters
 from leads.labels import browser_language, text
 from leads.promise import open_promise
@@ -55,6 +61,7 @@ from leads.storage.repository import (
     notes_of,
     referred_leads,
     search_leads,
+    steps_of,
 )
 
 logger = logging.getLogger(__name__)
@@ -108,11 +115,13 @@ def _one(url: Optional[str], lead_id: str) -> Optional[Dict[str, Any]]:
         return None if lead is None else {**lead_to_contract(lead), "transcript": list(lead.transcript or [])}
 
 
-def _accept(url: Optional[str], lead_id: str, rep: str, passed: bool) -> Optional[Dict[str, Any]]:
+def _accept(url: Optional[str], lead_id: str, rep: str, passed: bool) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
+    """The lead after the decision (``None``: no such lead), and who had accepted it first when not ``rep``."""
     with session_scope(url) as session:
-        if accept(session, lead_id, rep, passed) is None:
-            return None
-        return lead_to_contract(get_lead(session, lead_id))
+        handoff = accept(session, lead_id, rep, passed)
+        if handoff is None:
+            return None, None
+        return lead_to_contract(get_lead(session, lead_id)), taken_by_other(handoff, rep)
 
 
 async def leads_index(request: web.Request) -> web.Response:
@@ -155,8 +164,12 @@ async def lead_accept(request: web.Request) -> web.Response:
     if not isinstance(rep, str) or not rep.strip():
         return _error(400, "'rep' (the name of who takes the lead) is required.")
     passed = request.path.endswith("/pass")
-    lead = await _run(request, _accept, request.match_info["lead_id"][:64], rep.strip(), passed)
-    return web.json_response(lead) if lead else _error(404, "No lead with this id.")
+    lead, taken_by = await _run(request, _accept, request.match_info["lead_id"][:64], rep.strip(), passed)
+    if lead is None:
+        return _error(404, "No lead with this id.")
+    if taken_by:
+        return _error(409, "Someone else accepted this lead first; nothing was changed.")
+    return web.json_response(lead)
 
 
 async def lead_resume(request: web.Request) -> web.Response:
@@ -213,8 +226,8 @@ async def slack_interactivity(request: web.Request) -> web.Response:
     if choice is None:
         status, answer = await slack_rep.forward_to_assistant(request.app["rasa_url"], body, request.headers)
         return web.json_response(answer, status=status)
-    lead = await _run(request, _accept, choice.lead_id, choice.by, choice.passed)
-    message = slack_rep.outcome_message(choice, lead is not None)
+    lead, taken_by = await _run(request, _accept, choice.lead_id, choice.by, choice.passed)
+    message = slack_rep.outcome_message(choice, lead is not None, taken_by)
     if not choice.response_url:
         return web.json_response(message)
     task = asyncio.create_task(slack_rep.respond(choice.response_url, message))  # Slack wants a fast 200
@@ -257,6 +270,7 @@ def _lead_data(url: Optional[str], lead_id: str) -> Optional[Dict[str, Any]]:
         data = {**lead_for_reps(lead), "transcript": list(lead.transcript or [])}
         data["notes"] = notes_of(session, lead_id)
         data["crm"] = crm_states(session, lead_id)
+        data["steps"] = steps_of(session, lead_id)
         data["referred"] = referred_leads(session, lead_id)
         referrer = get_lead(session, lead.referred_by) if lead.referred_by else None
         data["referrer"] = lead_to_contract(referrer) if referrer else None
@@ -310,9 +324,13 @@ def _back(request: web.Request, lead_id: str, done: str, rep: Optional[str] = No
     return response
 
 
-def _decide(url: Optional[str], lead_id: str, rep: str, passed: bool) -> bool:
+def _decide(url: Optional[str], lead_id: str, rep: str, passed: bool) -> Optional[str]:
+    """What was recorded: ``accept``, ``pass``, ``taken`` (someone else accepted first), or ``None`` (no lead)."""
     with session_scope(url) as session:
-        return accept(session, lead_id, rep, passed) is not None
+        handoff = accept(session, lead_id, rep, passed)
+        if handoff is None:
+            return None
+        return "taken" if taken_by_other(handoff, rep) else ("pass" if passed else "accept")
 
 
 def _note(url: Optional[str], lead_id: str, author: str, note: str) -> bool:
@@ -335,9 +353,10 @@ async def reps_decision(request: web.Request) -> web.StreamResponse:
         return _html(rep_page.message("400", text("page", "bad_form", _language(request)), _language(request)), 400)
     if not rep:
         raise _back(request, lead_id, "who_missing")
-    if not await _run(request, _decide, lead_id, rep, decision == "pass"):
+    recorded = await _run(request, _decide, lead_id, rep, decision == "pass")
+    if recorded is None:
         return _html(rep_page.message("404", text("page", "not_found", _language(request)), _language(request)), 404)
-    raise _back(request, lead_id, decision, rep)
+    raise _back(request, lead_id, recorded, rep)
 
 
 async def reps_note(request: web.Request) -> web.StreamResponse:
@@ -403,13 +422,32 @@ async def health(_: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+async def _clock(app: web.Application) -> AsyncIterator[None]:
+    """Every ``escalate_every`` seconds, hand-offs nobody accepted in time go to their next owner."""
+
+    async def tick_forever() -> None:
+        while True:
+            await asyncio.sleep(app["escalate_every"])
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, run_clock, app["db_url"])
+            except Exception:  # the clock must survive a database that does not answer
+                logger.exception("Escalation postponed")
+
+    task = asyncio.create_task(tick_forever())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 def create_app(
     db_url: Optional[str] = None,
     token: Optional[str] = None,
     rasa_url: Optional[str] = None,
     rasa_token: Optional[str] = None,
+    escalate_every: float = 0,
 ) -> web.Application:
-    """The leads server's application."""
+    """The leads server's application; ``escalate_every`` (seconds, 0: never) runs the escalation clock."""
     app = web.Application(middlewares=[guard], client_max_size=64 * 1024)
     app["db_url"], app["token"] = db_url, token or api_token()
     app["rasa_url"] = (rasa_url or settings.rasa_url()).rstrip("/")
@@ -431,6 +469,9 @@ def create_app(
     app.router.add_post("/reps/leads/{lead_id}/notes", reps_note)
     app.router.add_post(slack_rep.PATH, slack_interactivity)
     app["slack_tasks"] = set()
+    app["escalate_every"] = escalate_every
+    if escalate_every > 0:
+        app.cleanup_ctx.append(_clock)
     return app
 
 
@@ -439,7 +480,7 @@ def serve(host: Optional[str] = None, port: int = 5077) -> None:
     logging.basicConfig(level=logging.INFO)
     migrate()
     web.run_app(
-        create_app(),
+        create_app(escalate_every=settings.escalation_seconds()),
         host=host or settings.leads_host(),
         port=port,
         print=None,

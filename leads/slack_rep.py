@@ -89,8 +89,17 @@ def decision(payload: Dict[str, Any], reps: Optional[Mapping[str, Any]] = None) 
     )
 
 
-def outcome_message(choice: RepDecision, found: bool) -> Dict[str, Any]:
-    """What the channel sees after the click (posted to the click's ``response_url``)."""
+def outcome_message(choice: RepDecision, found: bool, taken_by: Optional[str] = None) -> Dict[str, Any]:
+    """What the channel sees after the click (posted to the click's ``response_url``).
+
+    ``taken_by``: someone else accepted the lead first; only the rep who clicked is told.
+    """
+    if found and taken_by:
+        return {
+            "response_type": "ephemeral",
+            "replace_original": False,
+            "text": slack_escape(labels.text("slack_outcome", "taken", choice.language, by=taken_by)),
+        }
     if not found:
         return {
             "response_type": "ephemeral",

@@ -63,6 +63,7 @@ class Lead(Base):
     handoff = relationship("Handoff", uselist=False, cascade="all, delete-orphan", passive_deletes=True)
     deliveries = relationship("Delivery", cascade="all, delete-orphan", passive_deletes=True)
     notes = relationship("Note", cascade="all, delete-orphan", order_by="Note.id", passive_deletes=True)
+    steps = relationship("HandoffStep", cascade="all, delete-orphan", order_by="HandoffStep.id", passive_deletes=True)
 
 
 class Stakeholder(Base):
@@ -91,6 +92,22 @@ class Handoff(Base):
     accepted_at = Column(DateTime(timezone=True))
     accepted_by = Column(String(200))
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    #: How many times the lead was offered to someone else after the first offer (the escalation's claim).
+    offer_round = Column(Integer, nullable=False, default=0, server_default="0")
+    #: When the current owner was offered the lead (the acceptance time counts from it; none before escalation).
+    offered_at = Column(DateTime(timezone=True))
+
+
+class HandoffStep(Base):
+    """One step of a hand-off: offered, queued, expired, passed, re-offered, accepted, or a late accept."""
+
+    __tablename__ = "handoff_steps"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    lead_id = Column(String(32), ForeignKey("leads.id", ondelete="CASCADE"), nullable=False, index=True)
+    kind = Column(String(16), nullable=False)
+    rep_id = Column(String(64))
+    rep_name = Column(String(200))
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
 class Note(Base):

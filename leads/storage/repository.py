@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, object_session, selectinload
 
 from leads.scoring import score
 from leads.storage.db import insert
-from leads.storage.models import Handoff, Lead, Note, Referral, Stakeholder, new_id, utcnow
+from leads.storage.models import Handoff, HandoffStep, Lead, Note, Referral, Stakeholder, new_id, utcnow
 from leads.storage.validation import merge
 
 CHANNELS = ("web", "slack", "teams", "rest")
@@ -221,6 +221,12 @@ def lead_to_contract(lead: Lead) -> Dict[str, Any]:
     }
 
 
+def _first_owner(lead: Lead) -> Optional[str]:
+    """The rep id of the first offer (``None``: the team queue), whose promise the visitor was given."""
+    first = next((step for step in lead.steps if step.kind in ("offered", "queued")), None)
+    return first.rep_id if first is not None else (lead.handoff.rep_id if lead.handoff else None)
+
+
 def lead_for_reps(lead: Lead) -> Dict[str, Any]:
     """The contract, with what the rep page shows besides: who holds the lead since when, who decided."""
     contract = lead_to_contract(lead)
@@ -229,8 +235,17 @@ def lead_for_reps(lead: Lead) -> Dict[str, Any]:
             rep_id=lead.handoff.rep_id,
             assigned_at=_iso(lead.handoff.created_at),
             accepted_by=lead.handoff.accepted_by,
+            promised_by=_first_owner(lead),
         )
     return contract
+
+
+def steps_of(session: Session, lead_id: str) -> List[Dict[str, Any]]:
+    """The hand-off's history, oldest first: what happened, to or by whom, when."""
+    rows = session.execute(
+        select(HandoffStep).where(HandoffStep.lead_id == lead_id).order_by(HandoffStep.at, HandoffStep.id)
+    ).scalars()
+    return [{"kind": step.kind, "rep_id": step.rep_id, "rep": step.rep_name, "at": _iso(step.at)} for step in rows]
 
 
 def referred_leads(session: Session, lead_id: str) -> List[Dict[str, Any]]:
@@ -240,7 +255,7 @@ def referred_leads(session: Session, lead_id: str) -> List[Dict[str, Any]]:
 
 
 def _query():
-    return select(Lead).options(selectinload(Lead.stakeholders), selectinload(Lead.handoff))
+    return select(Lead).options(selectinload(Lead.stakeholders), selectinload(Lead.handoff), selectinload(Lead.steps))
 
 
 def get_lead(session: Session, lead_id: str) -> Optional[Lead]:

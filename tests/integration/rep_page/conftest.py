@@ -254,6 +254,7 @@ def rep_site() -> Iterator[RepSite]:
         "LEADS_API_TOKEN": TOKEN,
         "REPS_FILE": str(reps_file),
         "LEADS_OUTBOX_DIR": str(folder / "outbox"),
+        "LEADS_ESCALATION_SECONDS": "0",  # the seeded hand-offs keep their state (escalation: test_escalation)
     }
     try:
         with running({"leads": leads_server(port)}, {"leads": health(port)}, env, folder, "rep-page"):

@@ -9,14 +9,26 @@ Screenshots are kept in ``tests/artifacts/rep_page-*.png``.
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import select
 
+from leads.delivery import accept, enqueue_handoff
+from leads.escalation import escalate_due
+from leads.routing import Route
 from leads.storage.db import session_scope
-from leads.storage.models import Handoff, Note
-from tests.integration.rep_page.conftest import HOSTILE_COMPANY, WIDTHS, browser_missing, screenshot
+from leads.storage.models import Handoff, Lead, Note
+from leads.storage.repository import save_lead
+from tests.integration.rep_page.conftest import (
+    HOSTILE_COMPANY,
+    REPS,
+    WIDTHS,
+    browser_missing,
+    record,
+    screenshot,
+)
 
 pytestmark = pytest.mark.skipif(browser_missing() is not None, reason=browser_missing() or "")
 
@@ -213,3 +225,48 @@ def test_unknown_lead_and_bad_forms_get_clear_answers(rep_site, rep_browser):
         f"{rep_site.url}/reps/leads/{rep_site.ids['french']}/notes", form={"author": "Chloé", "text": "x" * 2001}
     )
     assert too_long.ok and "done=note_too_long" in too_long.url and "too long" in too_long.text()
+
+
+def test_the_hand_off_history_is_shown_in_the_reps_language(rep_site, rep_browser):
+    """Not accepted in time, then passed on: each step on the lead's page, oldest first (last: it adds a lead)."""
+    monday_noon = datetime(2026, 11, 23, 11, 0, tzinfo=timezone.utc)
+    config = {**REPS, "handoff": {"accept_within_minutes": 15}}
+    with session_scope(rep_site.db_url) as session:
+        saved = save_lead(session, record("rep-escalated-5e1b", language="en", contact={"company": "Northwind"}))
+        emma = next(r for r in REPS["reps"] if r["id"] == "emma")
+        enqueue_handoff(session, saved, Route(emma, False, "test", True), config, now=monday_noon)
+        lead_id = saved.id
+    owners = []
+    try:
+        for minutes in (15, 21):
+            assert lead_id in escalate_due(rep_site.db_url, monday_noon + timedelta(minutes=minutes), config)
+            with session_scope(rep_site.db_url) as session:
+                owner = session.execute(select(Handoff.rep_name).where(Handoff.lead_id == lead_id)).scalar_one()
+                owners.append(owner)
+                if minutes == 15:
+                    accept(session, lead_id, owner, passed=True, now=monday_noon + timedelta(minutes=20))
+        second, third = owners
+        assert len({"Emma Clarke", second, third}) == 3  # every rep speaks English: each gets it once
+        expected = {
+            "en": ("Offered to {}", "Not accepted in time by {}", "Offered next to {}", "Passed on by {}"),
+            "fr": ("Proposé à {}", "Pas accepté à temps par {}", "Proposé ensuite à {}", "Refusé par {}"),
+            "pl": (
+                "Zaproponowany: {}",
+                "Nieprzyjęty na czas przez: {}",
+                "Zaproponowany kolejnej osobie: {}",
+                "Odrzucony przez: {}",
+            ),
+        }
+        for language, width in (("en", 1280), ("fr", 375), ("pl", 1280)):
+            offered, expired, next_one, passed = expected[language]
+            page = rep_browser(language, width)
+            page.goto(f"{rep_site.url}/reps/leads/{lead_id}")
+            check_page(page, f"{language}-{width}-escalated")
+            items = page.locator("#steps li").all_inner_texts()
+            wanted = [offered.format("Emma Clarke"), expired.format("Emma Clarke"), next_one.format(second)]
+            wanted += [passed.format(second), next_one.format(third)]
+            assert all(item.startswith(w) for item, w in zip(items, wanted)), items
+            assert page.locator("#steps li time").count() == 5
+    finally:
+        with session_scope(rep_site.db_url) as session:
+            session.delete(session.get(Lead, lead_id))

@@ -107,3 +107,14 @@ def test_a_click_on_a_lead_that_is_gone_gets_a_clear_answer(workspace):
     assert click(workspace, button, "UEMMA", "/actions/T0001/4/gone")[0] == 200
     update = workspace.slack.wait_for(lambda: workspace.slack.calls_to("/actions/T0001/4/gone"))[0]
     assert update["response_type"] == "ephemeral" and "no longer" in update["text"]
+
+
+def test_a_late_accept_is_told_in_the_reps_language_that_the_lead_was_taken(workspace):
+    notified = notified_lead(workspace)
+    assert click(workspace, notified["accept"], "UEMMA", "/actions/T0001/5/first")[0] == 200
+    assert click(workspace, notified["accept"], "UMAREK", "/actions/T0001/5/late")[0] == 200
+    update = workspace.slack.wait_for(lambda: workspace.slack.calls_to("/actions/T0001/5/late"))[0]
+    assert update["response_type"] == "ephemeral" and update["replace_original"] is False
+    assert update["text"] == "Dziękujemy, ale ten kontakt został już przyjęty przez: Emma Clarke."  # Marek's Polish
+    recorded = handoff(workspace, notified["id"])
+    assert (recorded.status, recorded.accepted_by) == ("accepted", "Emma Clarke")
