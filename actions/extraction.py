@@ -15,11 +15,14 @@ from actions import catalog
 from actions.conversation import (
     CONTACT_QUESTIONS,
     CONTROL_INTENTS,
+    ENDING_INTENTS,
     FREE_TEXT_QUESTIONS,
     INTEREST_ORDER,
     PEOPLE_QUESTIONS,
     QUESTION_INTENTS,
+    STATED_INFORMATION,
     WHO_QUESTIONS,
+    wants_to_end,
 )
 from actions.parsing import EMAIL, EMAIL_LIKE, find_budget, find_phones, valid_email, valid_phone
 from actions.people import describe, parse_people
@@ -54,6 +57,7 @@ class Turn:
     intent: Optional[str]
     entities: List[Dict[str, Any]] = field(default_factory=list)
     language: str = "en"
+    confidence: float = 1.0
 
     @classmethod
     def from_latest_message(cls, message: Dict[str, Any], language: Optional[str]) -> "Turn":
@@ -62,7 +66,11 @@ class Turn:
         entities = [e for e in message.get("entities") or [] if e.get("entity") != "language" and _plausible_entity(e)]
         detected = [e.get("value") for e in message.get("entities") or [] if e.get("entity") == "language"]
         return cls(
-            text=text, intent=intent, entities=entities, language=(detected[-1] if detected else language) or "en"
+            text=text,
+            intent=intent,
+            entities=entities,
+            language=(detected[-1] if detected else language) or "en",
+            confidence=float((message.get("intent") or {}).get("confidence") or 0.0),
         )
 
     def values(self, kind: str) -> List[str]:
@@ -155,6 +163,8 @@ class FactExtractor:
         if short_free_answer(turn.text, requested) and turn.intent in MISREAD_SHORT_ANSWERS:
             if turn.intent != "affirm" or not lexicon().matches("plain_yes", turn.language, turn.text):
                 turn.intent = "inform"  # "Peak Outdoor" to "which company?" is a name, not a question
+        if turn.intent in ENDING_INTENTS and not wants_to_end(turn.intent, turn.confidence, turn.text, requested):
+            turn.intent = "inform"  # a stop that is not clear is read as the answer (the form goes on)
         self.turn = turn
         self.slots = slots
         self.requested = requested
@@ -204,6 +214,12 @@ class FactExtractor:
             self._timeline_and_budget()
         if self.answering:
             self._answer_requested()
+        if (
+            self.requested == "interest_stage"
+            and self.get("interest_stage") is None
+            and "interest_level" in self.updates
+        ):
+            self.set("interest_stage", self.updates["interest_level"])  # a question about price answers it too
         return self.updates
 
     @property
@@ -243,7 +259,7 @@ class FactExtractor:
             if self.lex.matches("interest.purchase", self.lang, topics) and (not comparing or "?" in self.turn.text):
                 found.append(("purchase", "talked about buying or starting"))
             if not found and self.lex.matches("interest.lower", self.lang, topics):
-                level, found = "information", [("information", "said they only gather information for now")]
+                level, found = "information", [("information", STATED_INFORMATION)]
                 self.set("interest_level", level)
         for new_level, signal in found:
             level = raise_interest(level, new_level)
@@ -528,6 +544,19 @@ class FactExtractor:
             signal = f"what matters to them: {clean(self.turn.text, 200)}"
             self.set("interest_signals", list(self.get("interest_signals") or []) + [signal])
             self.set("interest_level", raise_interest(self.get("interest_level"), "benefits"))
+
+    def _answer_interest_stage(self) -> None:
+        """Where the visitor stands: a button or their own words; the level only goes up."""
+        if "interest_stage" in self.updates:
+            return
+        said = next((lvl for lvl in reversed(INTEREST_ORDER) if self.says(f"interest_answer.{lvl}")), None)
+        if said is None:
+            return
+        current = self.get("interest_level")
+        self.set("interest_level", raise_interest(current, said))
+        signal = f"said where they stand: {clean(self.turn.text, 120)}"
+        self.set("interest_signals", list(self.get("interest_signals") or []) + [signal])
+        self.set("interest_stage", said)
 
     def _answer_current_vendor(self) -> None:
         if "current_vendor" in self.updates:

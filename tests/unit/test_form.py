@@ -30,6 +30,7 @@ QUALIFIED = {
     "allies": [],
     "blockers": [],
     "benefits": ["efficiency"],
+    "interest_level": "benefits",
     "current_vendor": "none",
     "consent": True,
 }
