@@ -28,6 +28,7 @@ from actions.parsing import EMAIL, EMAIL_LIKE, find_budget, find_phones, valid_e
 from actions.people import describe, parse_people
 from actions.plausibility import plausible_label, plausible_name, plausible_text
 from actions.resources import lexicon
+from common.languages import LANGUAGES
 
 NAME_ENTITIES = ("person", "company", "job_title", "vendor")
 MARKUP = re.compile(r"[<>{}\\/\u2060]")
@@ -105,12 +106,30 @@ SHORT_ANSWER_QUESTIONS = FREE_TEXT_QUESTIONS + ("contact_email", "contact_phone"
 
 
 #: Intents a short name or tool given as an answer is sometimes mistaken for.
-MISREAD_SHORT_ANSWERS = QUESTION_INTENTS + ("out_of_scope", "affirm")
+MISREAD_SHORT_ANSWERS = QUESTION_INTENTS + ("out_of_scope", "affirm", "greet")
+#: What tells a real one of these intents from a short answer misread as it.
+SAID_IN_WORDS = {"affirm": "plain_yes", "greet": "greeting"}
 
 
 def short_free_answer(text: str, requested: Optional[str]) -> bool:
     """A few words, not a question, given to a question that expects a name or a tool."""
     return requested in SHORT_ANSWER_QUESTIONS and "?" not in (text or "") and len((text or "").split()) <= 6
+
+
+def answer_intent(intent: Optional[str], confidence: float, text: str, requested: Optional[str]) -> Optional[str]:
+    """The intent of a message read against the open question.
+
+    "Zielony Liść" to "which company?" is a name even when the classifier
+    reads a greeting, a question or a yes; a stop or goodbye that is not clear
+    (``conversation.wants_to_end``) is read as the answer.
+    """
+    if short_free_answer(text, requested) and intent in MISREAD_SHORT_ANSWERS:
+        words = SAID_IN_WORDS.get(intent or "")
+        if not words or not any(lexicon().matches(words, language, text) for language in LANGUAGES):
+            return "inform"
+    if intent in ENDING_INTENTS and requested and not wants_to_end(intent, confidence, text, requested):
+        return "inform"
+    return intent
 
 
 def has_words(text: str) -> bool:
@@ -160,11 +179,7 @@ class FactExtractor:
     """Reads one turn against the facts already known."""
 
     def __init__(self, turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> None:
-        if short_free_answer(turn.text, requested) and turn.intent in MISREAD_SHORT_ANSWERS:
-            if turn.intent != "affirm" or not lexicon().matches("plain_yes", turn.language, turn.text):
-                turn.intent = "inform"  # "Peak Outdoor" to "which company?" is a name, not a question
-        if turn.intent in ENDING_INTENTS and not wants_to_end(turn.intent, turn.confidence, turn.text, requested):
-            turn.intent = "inform"  # a stop that is not clear is read as the answer (the form goes on)
+        turn.intent = answer_intent(turn.intent, turn.confidence, turn.text, requested)
         self.turn = turn
         self.slots = slots
         self.requested = requested
@@ -457,9 +472,18 @@ class FactExtractor:
     def _benefits(self) -> None:
         if self.requested in WHO_QUESTIONS:
             return  # a concern or a colleague's wish is not the visitor's priority
-        found = [b for b in self.turn.values("benefit") if b in self.lex.keys("benefits")]
+        text = self.turn.text
+        if "blockers" in self.updates:  # "Frédéric worries about the cost": the cost is his concern
+            text = " ".join(c for c in re.split(r"(?<=[.;!?])\s+", text) if not self.says_in("pushback", c))
+        found: List[str] = []
+        for entity in self.turn.entities:
+            value, start, end = entity.get("value"), entity.get("start"), entity.get("end")
+            words = self.turn.text[start:end] if isinstance(start, int) and isinstance(end, int) else ""
+            if entity.get("entity") == "benefit" and value in self.lex.keys("benefits") and words in text:
+                if value not in found:
+                    found.append(value)
         for benefit in self.lex.keys("benefits"):
-            if benefit not in found and self.lex.matches(f"benefits.{benefit}", self.lang, self.turn.text):
+            if benefit not in found and self.lex.matches(f"benefits.{benefit}", self.lang, text):
                 if self.requested != "benefits" and not self.says("priority"):
                     continue  # keywords alone count only when priorities are the topic ("costs matter most")
                 found.append(benefit)
@@ -538,7 +562,12 @@ class FactExtractor:
             return
         if self.no:
             self.set("benefits", [])
-        elif has_words(self.turn.text) and not self.updates.keys() & {"authority", "decision_maker", "current_vendor"}:
+        elif has_words(self.turn.text) and not self.updates.keys() & {
+            "authority",
+            "decision_maker",
+            "current_vendor",
+            "blockers",
+        }:
             # no benefit of the catalog fits: the visitor's own words are kept for the rep
             self.set("benefits", list(self.get("benefits") or []))
             signal = f"what matters to them: {clean(self.turn.text, 200)}"
@@ -561,6 +590,8 @@ class FactExtractor:
     def _answer_current_vendor(self) -> None:
         if "current_vendor" in self.updates:
             return
+        if "benefits" in self.updates and not self.turn.values("vendor"):
+            return  # "Faster replies.": what they want, not what they use (the question stays open)
         named = re.search(rf"(?<!^)(?<![.!?]\s)\b{CAPITALISED}", self.turn.text.strip())
         if (self.says("no_vendor") or self.turn.intent == "deny") and not named:
             self.set("current_vendor", "none")

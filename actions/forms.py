@@ -15,16 +15,14 @@ from actions.answers import utter_answer
 from actions.conversation import (
     ANSWER_INTENTS,
     ASKED_ONCE,
-    ENDING_INTENTS,
     FALLBACK_SLOT,
     QUESTION_INTENTS,
     WHO_QUESTIONS,
-    ends_conversation,
     fallback_count,
     intent_of,
     not_understood,
 )
-from actions.extraction import PHONE_ONLY, short_free_answer
+from actions.extraction import PHONE_ONLY, answer_intent
 from actions.parsing import is_free_mail, valid_email, valid_phone
 from actions.plausibility import plausible_text
 from actions.qualification import MISSED_SLOT, SKIPPED, referral_slots, required_slots
@@ -66,11 +64,10 @@ class ValidateQualificationForm(NeverLoop, FormValidationAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         requested = tracker.get_slot("requested_slot")
-        intent = intent_of(tracker)
-        if short_free_answer(str((tracker.latest_message or {}).get("text") or ""), requested):
-            intent = "inform" if intent in QUESTION_INTENTS + ("out_of_scope",) else intent  # a name, not a question
-        if intent in ENDING_INTENTS and not ends_conversation(tracker):
-            intent = "inform"  # a stop that is not clear is read as the answer
+        message = tracker.latest_message or {}
+        confidence = float((message.get("intent") or {}).get("confidence") or 0.0)
+        text = str(message.get("text") or "")
+        intent = answer_intent(intent_of(tracker), confidence, text, requested)
         events: List[EventType] = []
         meaningless = not _plausible(tracker)
         if meaningless and intent != "nlu_fallback" and requested:
