@@ -18,6 +18,7 @@ from actions.conversation import (
     FALLBACK_SLOT,
     QUESTION_INTENTS,
     WHO_QUESTIONS,
+    ends_conversation,
     fallback_count,
     intent_of,
     not_understood,
@@ -63,6 +64,8 @@ class ValidateQualificationForm(NeverLoop, FormValidationAction):
         return required_slots(tracker.slots)
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if ends_conversation(tracker):
+            return []  # a clear stop: nothing validated, Rasa rejects the form and the stop rule ends it
         requested = tracker.get_slot("requested_slot")
         message = tracker.latest_message or {}
         confidence = float((message.get("intent") or {}).get("confidence") or 0.0)
@@ -143,6 +146,8 @@ class ValidateReferralForm(NeverLoop, FormValidationAction):
         return referral_slots(tracker.slots)
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if ends_conversation(tracker):
+            return []  # a clear stop ends the referral questions (the stop rule)
         requested = tracker.get_slot("requested_slot")
         events: List[EventType] = []
         if requested and not _plausible(tracker) and intent_of(tracker) != "nlu_fallback":

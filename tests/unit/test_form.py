@@ -415,3 +415,14 @@ async def test_an_answer_not_understood_leaves_where_the_visitor_stands_at_once(
     assert slot_events(events)["interest_stage"] == ""
     assert slot_events(events)["requested_slot"] == "consent"
     assert "utter_rephrase" not in responses(messages)
+
+
+@pytest.mark.asyncio
+async def test_a_clear_stop_is_not_validated_so_that_the_stop_rule_ends_the_form():
+    # Rasa runs the form first; a validation that sets nothing rejects it, and the stop rule follows
+    messages, events = await validate(tracker("stop, I'm done", "stop", "contact_phone", QUALIFIED, confidence=0.99))
+    assert (messages, events) == ([], [])
+    messages, events = await validate(
+        tracker("Harbour Lane", "stop", "company", QUALIFIED, {"company": "Harbour Lane"})
+    )
+    assert slot_events(events)["company"] == "Harbour Lane"
