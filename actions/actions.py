@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import lead_bridge
 from actions.answers import utter_answer
-from actions.conversation import intent_of, not_understood
+from actions.conversation import ends_conversation, intent_of, not_understood
 from actions.extraction import extract_facts
 from actions.plausibility import foreign_language
 from actions.qualification import MISSED_SLOT, summary_text
@@ -145,12 +145,18 @@ def _looks_like_another_language(text: str) -> bool:
 
 
 class ActionStop(Action):
-    """Ends the qualification when the visitor wants to stop; what they said is kept."""
+    """Ends the qualification when the visitor clearly wants to stop; what they said is kept.
+
+    A stop that is not clear (``conversation.wants_to_end``) was read as the
+    answer to the open question, and the form goes on.
+    """
 
     def name(self) -> Text:
         return "action_stop"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        if tracker.active_loop_name and not ends_conversation(tracker):
+            return [FollowupAction(tracker.active_loop_name)]
         dispatcher.utter_message(response="utter_stop")
         await lead_bridge.save_progress(tracker, tracker.current_slot_values(), finished=False)
         return [ActiveLoop(None), SlotSet("requested_slot", None)]

@@ -17,6 +17,7 @@ WHY_RESPONSES = {
     "blockers": "utter_why_people",
     "benefits": "utter_why_priorities",
     "current_vendor": "utter_why_priorities",
+    "interest_stage": "utter_why_priorities",
     "consent": "utter_why_contact",
     "contact_name": "utter_why_contact",
     "contact_email": "utter_why_contact",

@@ -8,6 +8,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.resources import lexicon
+from common.languages import LANGUAGES
+
 # -- intents --------------------------------------------------------------------
 #: The visitor asks something: answered from the catalog, and a signal of interest.
 QUESTION_INTENTS = ("ask_product", "ask_pricing", "ask_purchase", "ask_benefits", "compare", "why_ask")
@@ -25,10 +28,58 @@ PEOPLE_QUESTIONS = ("authority", *WHO_QUESTIONS, "summary_confirmed")
 CONTACT_QUESTIONS = ("consent", "contact_name", "contact_email", "company", "contact_phone", "referrals", "referrer")
 #: Questions whose free answer is kept as typed when nothing more specific was read.
 FREE_TEXT_QUESTIONS = ("decision_maker", "allies", "blockers", "current_vendor", "contact_name", "company")
+#: Questions answered in the visitor's own words (a need, a benefit, a name, a company, an address).
+OPEN_QUESTIONS = FREE_TEXT_QUESTIONS + (
+    "need",
+    "benefits",
+    "contact_email",
+    "contact_phone",
+    "referrals",
+    "referrer",
+)
 
 # -- interest -------------------------------------------------------------------
 #: The interest scale of the concept, lowest first.
 INTEREST_ORDER = ("information", "benefits", "comparison", "purchase")
+#: The signal recorded when the visitor says they only gather information (their level is then known).
+STATED_INFORMATION = "said they only gather information for now"
+#: Questions asked with buttons from the start: an answer not understood leaves them at once.
+ASKED_ONCE = ("interest_stage",)
+
+# -- ending the conversation ----------------------------------------------------
+#: Intents that end the qualification (their rules run ``action_stop``).
+ENDING_INTENTS = ("stop", "goodbye")
+#: Below this confidence, a stop read by the classifier does not end the qualification on its own.
+STOP_CONFIDENCE = 0.9
+
+
+def wants_to_end(intent: Optional[str], confidence: float, text: str, requested: Optional[str]) -> bool:
+    """Whether a message read as ``stop`` (or goodbye) really ends the qualification.
+
+    Outside a question it does. With a question open, ending needs a clear
+    stop: the visitor's words say so (``stop`` in ``config/lexicon.yml``, any of
+    the three languages), or the classifier is confident and the question is
+    not one answered in free words, where a short answer (a company, "Faster
+    replies.") is easily misread as a stop.
+    """
+    if intent not in ENDING_INTENTS:
+        return False
+    if not requested:
+        return True
+    if any(lexicon().matches("stop", language, text or "") for language in LANGUAGES):
+        return True
+    return requested not in OPEN_QUESTIONS and confidence >= STOP_CONFIDENCE
+
+
+def ends_conversation(tracker: Tracker) -> bool:
+    """``wants_to_end`` for the visitor's latest message and the question open in the tracker."""
+    message = tracker.latest_message or {}
+    intent = message.get("intent") or {}
+    requested = tracker.get_slot("requested_slot") if tracker.active_loop_name else None
+    return wants_to_end(
+        intent.get("name"), float(intent.get("confidence") or 0.0), str(message.get("text") or ""), requested
+    )
+
 
 # -- messages that were not understood ------------------------------------------
 FALLBACK_SLOT = "fallback_count"

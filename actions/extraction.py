@@ -15,16 +15,20 @@ from actions import catalog
 from actions.conversation import (
     CONTACT_QUESTIONS,
     CONTROL_INTENTS,
+    ENDING_INTENTS,
     FREE_TEXT_QUESTIONS,
     INTEREST_ORDER,
     PEOPLE_QUESTIONS,
     QUESTION_INTENTS,
+    STATED_INFORMATION,
     WHO_QUESTIONS,
+    wants_to_end,
 )
 from actions.parsing import EMAIL, EMAIL_LIKE, find_budget, find_phones, valid_email, valid_phone
 from actions.people import describe, parse_people
 from actions.plausibility import plausible_label, plausible_name, plausible_text
 from actions.resources import lexicon
+from common.languages import LANGUAGES
 
 NAME_ENTITIES = ("person", "company", "job_title", "vendor")
 MARKUP = re.compile(r"[<>{}\\/\u2060]")
@@ -54,6 +58,7 @@ class Turn:
     intent: Optional[str]
     entities: List[Dict[str, Any]] = field(default_factory=list)
     language: str = "en"
+    confidence: float = 1.0
 
     @classmethod
     def from_latest_message(cls, message: Dict[str, Any], language: Optional[str]) -> "Turn":
@@ -62,7 +67,11 @@ class Turn:
         entities = [e for e in message.get("entities") or [] if e.get("entity") != "language" and _plausible_entity(e)]
         detected = [e.get("value") for e in message.get("entities") or [] if e.get("entity") == "language"]
         return cls(
-            text=text, intent=intent, entities=entities, language=(detected[-1] if detected else language) or "en"
+            text=text,
+            intent=intent,
+            entities=entities,
+            language=(detected[-1] if detected else language) or "en",
+            confidence=float((message.get("intent") or {}).get("confidence") or 0.0),
         )
 
     def values(self, kind: str) -> List[str]:
@@ -97,12 +106,30 @@ SHORT_ANSWER_QUESTIONS = FREE_TEXT_QUESTIONS + ("contact_email", "contact_phone"
 
 
 #: Intents a short name or tool given as an answer is sometimes mistaken for.
-MISREAD_SHORT_ANSWERS = QUESTION_INTENTS + ("out_of_scope", "affirm")
+MISREAD_SHORT_ANSWERS = QUESTION_INTENTS + ("out_of_scope", "affirm", "greet")
+#: What tells a real one of these intents from a short answer misread as it.
+SAID_IN_WORDS = {"affirm": "plain_yes", "greet": "greeting"}
 
 
 def short_free_answer(text: str, requested: Optional[str]) -> bool:
     """A few words, not a question, given to a question that expects a name or a tool."""
     return requested in SHORT_ANSWER_QUESTIONS and "?" not in (text or "") and len((text or "").split()) <= 6
+
+
+def answer_intent(intent: Optional[str], confidence: float, text: str, requested: Optional[str]) -> Optional[str]:
+    """The intent of a message read against the open question.
+
+    "Zielony Liść" to "which company?" is a name even when the classifier
+    reads a greeting, a question or a yes; a stop or goodbye that is not clear
+    (``conversation.wants_to_end``) is read as the answer.
+    """
+    if short_free_answer(text, requested) and intent in MISREAD_SHORT_ANSWERS:
+        words = SAID_IN_WORDS.get(intent or "")
+        if not words or not any(lexicon().matches(words, language, text) for language in LANGUAGES):
+            return "inform"
+    if intent in ENDING_INTENTS and requested and not wants_to_end(intent, confidence, text, requested):
+        return "inform"
+    return intent
 
 
 def has_words(text: str) -> bool:
@@ -152,9 +179,7 @@ class FactExtractor:
     """Reads one turn against the facts already known."""
 
     def __init__(self, turn: Turn, slots: Dict[str, Any], requested: Optional[str]) -> None:
-        if short_free_answer(turn.text, requested) and turn.intent in MISREAD_SHORT_ANSWERS:
-            if turn.intent != "affirm" or not lexicon().matches("plain_yes", turn.language, turn.text):
-                turn.intent = "inform"  # "Peak Outdoor" to "which company?" is a name, not a question
+        turn.intent = answer_intent(turn.intent, turn.confidence, turn.text, requested)
         self.turn = turn
         self.slots = slots
         self.requested = requested
@@ -204,6 +229,12 @@ class FactExtractor:
             self._timeline_and_budget()
         if self.answering:
             self._answer_requested()
+        if (
+            self.requested == "interest_stage"
+            and self.get("interest_stage") is None
+            and "interest_level" in self.updates
+        ):
+            self.set("interest_stage", self.updates["interest_level"])  # a question about price answers it too
         return self.updates
 
     @property
@@ -243,7 +274,7 @@ class FactExtractor:
             if self.lex.matches("interest.purchase", self.lang, topics) and (not comparing or "?" in self.turn.text):
                 found.append(("purchase", "talked about buying or starting"))
             if not found and self.lex.matches("interest.lower", self.lang, topics):
-                level, found = "information", [("information", "said they only gather information for now")]
+                level, found = "information", [("information", STATED_INFORMATION)]
                 self.set("interest_level", level)
         for new_level, signal in found:
             level = raise_interest(level, new_level)
@@ -441,9 +472,18 @@ class FactExtractor:
     def _benefits(self) -> None:
         if self.requested in WHO_QUESTIONS:
             return  # a concern or a colleague's wish is not the visitor's priority
-        found = [b for b in self.turn.values("benefit") if b in self.lex.keys("benefits")]
+        text = self.turn.text
+        if "blockers" in self.updates:  # "Frédéric worries about the cost": the cost is his concern
+            text = " ".join(c for c in re.split(r"(?<=[.;!?])\s+", text) if not self.says_in("pushback", c))
+        found: List[str] = []
+        for entity in self.turn.entities:
+            value, start, end = entity.get("value"), entity.get("start"), entity.get("end")
+            words = self.turn.text[start:end] if isinstance(start, int) and isinstance(end, int) else ""
+            if entity.get("entity") == "benefit" and value in self.lex.keys("benefits") and words in text:
+                if value not in found:
+                    found.append(value)
         for benefit in self.lex.keys("benefits"):
-            if benefit not in found and self.lex.matches(f"benefits.{benefit}", self.lang, self.turn.text):
+            if benefit not in found and self.lex.matches(f"benefits.{benefit}", self.lang, text):
                 if self.requested != "benefits" and not self.says("priority"):
                     continue  # keywords alone count only when priorities are the topic ("costs matter most")
                 found.append(benefit)
@@ -522,16 +562,36 @@ class FactExtractor:
             return
         if self.no:
             self.set("benefits", [])
-        elif has_words(self.turn.text) and not self.updates.keys() & {"authority", "decision_maker", "current_vendor"}:
+        elif has_words(self.turn.text) and not self.updates.keys() & {
+            "authority",
+            "decision_maker",
+            "current_vendor",
+            "blockers",
+        }:
             # no benefit of the catalog fits: the visitor's own words are kept for the rep
             self.set("benefits", list(self.get("benefits") or []))
             signal = f"what matters to them: {clean(self.turn.text, 200)}"
             self.set("interest_signals", list(self.get("interest_signals") or []) + [signal])
             self.set("interest_level", raise_interest(self.get("interest_level"), "benefits"))
 
+    def _answer_interest_stage(self) -> None:
+        """Where the visitor stands: a button or their own words; the level only goes up."""
+        if "interest_stage" in self.updates:
+            return
+        said = next((lvl for lvl in reversed(INTEREST_ORDER) if self.says(f"interest_answer.{lvl}")), None)
+        if said is None:
+            return
+        current = self.get("interest_level")
+        self.set("interest_level", raise_interest(current, said))
+        signal = f"said where they stand: {clean(self.turn.text, 120)}"
+        self.set("interest_signals", list(self.get("interest_signals") or []) + [signal])
+        self.set("interest_stage", said)
+
     def _answer_current_vendor(self) -> None:
         if "current_vendor" in self.updates:
             return
+        if "benefits" in self.updates and not self.turn.values("vendor"):
+            return  # "Faster replies.": what they want, not what they use (the question stays open)
         named = re.search(rf"(?<!^)(?<![.!?]\s)\b{CAPITALISED}", self.turn.text.strip())
         if (self.says("no_vendor") or self.turn.intent == "deny") and not named:
             self.set("current_vendor", "none")

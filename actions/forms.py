@@ -14,14 +14,16 @@ from actions import catalog
 from actions.answers import utter_answer
 from actions.conversation import (
     ANSWER_INTENTS,
+    ASKED_ONCE,
     FALLBACK_SLOT,
     QUESTION_INTENTS,
     WHO_QUESTIONS,
+    ends_conversation,
     fallback_count,
     intent_of,
     not_understood,
 )
-from actions.extraction import PHONE_ONLY, short_free_answer
+from actions.extraction import PHONE_ONLY, answer_intent
 from actions.parsing import is_free_mail, valid_email, valid_phone
 from actions.plausibility import plausible_text
 from actions.qualification import MISSED_SLOT, SKIPPED, referral_slots, required_slots
@@ -62,10 +64,13 @@ class ValidateQualificationForm(NeverLoop, FormValidationAction):
         return required_slots(tracker.slots)
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if ends_conversation(tracker):
+            return []  # a clear stop: nothing validated, Rasa rejects the form and the stop rule ends it
         requested = tracker.get_slot("requested_slot")
-        intent = intent_of(tracker)
-        if short_free_answer(str((tracker.latest_message or {}).get("text") or ""), requested):
-            intent = "inform" if intent in QUESTION_INTENTS + ("out_of_scope",) else intent  # a name, not a question
+        message = tracker.latest_message or {}
+        confidence = float((message.get("intent") or {}).get("confidence") or 0.0)
+        text = str(message.get("text") or "")
+        intent = answer_intent(intent_of(tracker), confidence, text, requested)
         events: List[EventType] = []
         meaningless = not _plausible(tracker)
         if meaningless and intent != "nlu_fallback" and requested:
@@ -77,7 +82,12 @@ class ValidateQualificationForm(NeverLoop, FormValidationAction):
         if intent in ANSWER_INTENTS and requested and not meaningless and not _facts_this_turn(tracker, events):
             # an answer that says nothing we can use: ask again instead of rejecting the form
             # (a hello mid-way, or "yes" to "is anyone else...?", which makes the question "who?")
-            if intent != "greet" and not (intent == "affirm" and requested in WHO_QUESTIONS):
+            # (a question asked with its buttons from the start is left at once: no "please rephrase")
+            if (
+                intent != "greet"
+                and not (intent == "affirm" and requested in WHO_QUESTIONS)
+                and requested not in ASKED_ONCE
+            ):
                 events += not_understood(dispatcher, tracker)
         events += await self._never_loop(dispatcher, tracker, domain, events, requested)
         if not any(e.get("event") == "slot" and e.get("name") != "requested_slot" for e in events):
@@ -136,6 +146,8 @@ class ValidateReferralForm(NeverLoop, FormValidationAction):
         return referral_slots(tracker.slots)
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if ends_conversation(tracker):
+            return []  # a clear stop ends the referral questions (the stop rule)
         requested = tracker.get_slot("requested_slot")
         events: List[EventType] = []
         if requested and not _plausible(tracker) and intent_of(tracker) != "nlu_fallback":
@@ -156,6 +168,7 @@ GIVE_UP = {
     "blockers": [],
     "benefits": [],
     "current_vendor": SKIPPED,
+    "interest_stage": SKIPPED,
     "consent": False,
     "contact_name": SKIPPED,
     "contact_email": SKIPPED,
@@ -172,7 +185,8 @@ def never_loop(tracker: Tracker, events: List[EventType], requested: Any) -> Lis
 
     The first answer that leaves the open question unanswered is remembered
     (the question is then asked differently: buttons, or an example); after a
-    second one the form moves on without that fact.
+    second one the form moves on without that fact. A question that came with
+    its buttons from the start (``ASKED_ONCE``) is left after the first.
     """
     if not requested or not _after_visitor_message(tracker):
         return []
@@ -180,7 +194,7 @@ def never_loop(tracker: Tracker, events: List[EventType], requested: Any) -> Lis
         return [SlotSet(MISSED_SLOT, None)] if tracker.get_slot(MISSED_SLOT) else []
     if requested == "summary_confirmed" and _facts_this_turn(tracker, events):
         return []  # a correction under way
-    if tracker.get_slot(MISSED_SLOT) == requested and requested in GIVE_UP:
+    if requested in ASKED_ONCE or (tracker.get_slot(MISSED_SLOT) == requested and requested in GIVE_UP):
         return [SlotSet(requested, GIVE_UP[requested]), SlotSet(MISSED_SLOT, None)]
     return [SlotSet(MISSED_SLOT, requested)]
 

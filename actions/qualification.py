@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 
 from actions import catalog
+from actions.conversation import STATED_INFORMATION
 from actions.people import describe
 from actions.resources import lexicon
 
@@ -40,16 +41,28 @@ def required_slots(slots: Dict[str, Any]) -> List[str]:
     """The questions of the qualification, in order, given what is known.
 
     The decision maker is asked for only when the visitor does not decide;
-    contact details only when the visitor agreed to be contacted.
+    where the visitor stands only when nothing they said showed it; contact
+    details only when the visitor agreed to be contacted.
     """
     order = ["need", "authority"]
     if slots.get("authority") == "none":
         order.append("decision_maker")
-    order += ["allies", "blockers", "benefits", "current_vendor", "consent"]
+    order += ["allies", "blockers", "benefits", "current_vendor"]
+    if interest_unknown(slots) or slots.get("interest_stage") is not None:
+        order.append("interest_stage")
+    order.append("consent")
     if slots.get("consent"):
         order += ["contact_name", "contact_email", "company", "contact_phone"]
     order.append("summary_confirmed")
     return order
+
+
+def interest_unknown(slots: Dict[str, Any]) -> bool:
+    """Whether the interest level is still unknown or at its lowest without the visitor having said so."""
+    level = slots.get("interest_level")
+    if level is None:
+        return True
+    return level == "information" and STATED_INFORMATION not in (slots.get("interest_signals") or [])
 
 
 def referral_slots(slots: Dict[str, Any]) -> List[str]:

@@ -15,7 +15,7 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.actions import ActionAskAllies, ActionAskAuthority, ActionAskBlockers, ActionFallback
+from actions.actions import ActionAskAllies, ActionAskAuthority, ActionAskBlockers, ActionFallback, ActionStop
 from actions.conversation import FALLBACKS_BEFORE_OFFERING_A_PERSON
 from actions.forms import ValidateQualificationForm
 
@@ -30,6 +30,7 @@ QUALIFIED = {
     "allies": [],
     "blockers": [],
     "benefits": ["efficiency"],
+    "interest_level": "benefits",
     "current_vendor": "none",
     "consent": True,
 }
@@ -43,6 +44,7 @@ def tracker(
     extracted: Optional[Dict[str, Any]] = None,
     entities: Optional[List[Dict[str, Any]]] = None,
     earlier: Optional[List[Dict[str, Any]]] = None,
+    confidence: float = 0.9,
 ) -> Tracker:
     """A tracker in the middle of the qualification form.
 
@@ -53,7 +55,7 @@ def tracker(
     slots.update(known or {})
     slots.update(extracted or {})
     slots["requested_slot"] = requested
-    message = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or []}
+    message = {"text": text, "intent": {"name": intent, "confidence": confidence}, "entities": entities or []}
     events = list(earlier or [])
     events += [
         {"event": "slot", "name": "requested_slot", "value": requested},
@@ -252,3 +254,175 @@ async def test_the_buttons_offered_for_the_role_are_understood():
             message = {"text": button["payload"], "intent": {"name": "inform"}, "entities": []}
             updates = extract_facts(message, {"language": language}, "authority")
             assert updates.get("authority") == authority, (language, button["payload"], updates)
+
+
+# -- ending the conversation ------------------------------------------------------
+
+
+async def stop(t: Tracker) -> tuple:
+    """``(messages, events)`` of ``action_stop``."""
+    dispatcher = CollectingDispatcher()
+    events = await ActionStop().run(dispatcher, t, DOMAIN)
+    return dispatcher.messages, events
+
+
+def follows_up(events: List[Dict[str, Any]]) -> bool:
+    """Whether ``action_stop`` handed back to the form (nothing ended)."""
+    return [(e["event"], e.get("name")) for e in events] == [("followup", "qualification_form")]
+
+
+@pytest.mark.asyncio
+async def test_a_short_answer_misread_as_stop_is_the_answer_and_the_form_goes_on():
+    from actions.extraction import extract_facts
+
+    known = {**QUALIFIED, "contact_name": "Ewa Nowak", "contact_email": "ewa@ogrody.pl", "language": "pl"}
+    for text, intent, confidence in (("Ogrody Malinowe", "stop", 0.6), ("Ogrody Malinowe", "goodbye", 0.97)):
+        message = {"text": text, "intent": {"name": intent, "confidence": confidence}, "entities": []}
+        assert extract_facts(message, known, "company")["company"] == text
+        messages, events = await stop(tracker(text, intent, "company", known, confidence=confidence))
+        assert messages == []
+        assert follows_up(events)
+        messages, events = await validate(
+            tracker(text, intent, "company", known, {"company": text}, confidence=confidence)
+        )
+        assert slot_events(events)["company"] == text
+        assert "utter_rephrase" not in responses(messages)
+
+
+@pytest.mark.asyncio
+async def test_a_benefit_misread_as_stop_with_confidence_is_still_the_answer():
+    from actions.extraction import extract_facts
+
+    message = {"text": "Répondre plus vite.", "intent": {"name": "stop", "confidence": 0.95}, "entities": []}
+    updates = extract_facts(message, {"need": "colis", "authority": "none", "language": "fr"}, "benefits")
+    assert updates["benefits"] == ["efficiency"]
+    messages, events = await stop(
+        tracker("Répondre plus vite.", "stop", "benefits", {"language": "fr"}, confidence=0.95)
+    )
+    assert follows_up(events)
+
+
+@pytest.mark.asyncio
+async def test_a_clear_stop_ends_the_qualification_in_each_language():
+    said = (
+        "please stop, I don't want to continue",
+        "laissez tomber, on en reste là",
+        "nie chcę już odpowiadać, koniec",
+    )
+    for text in said:
+        # in so many words: whatever the question and however unsure the classifier
+        messages, events = await stop(tracker(text, "stop", "company", QUALIFIED, confidence=0.4))
+        assert responses(messages) == ["utter_stop"], text
+        assert ("active_loop", None) in [(e["event"], e.get("name")) for e in events]
+    # a confident stop under a question with fixed answers ends it too
+    messages, events = await stop(tracker("meh, whatever, bye then", "stop", "consent", QUALIFIED, confidence=0.95))
+    assert responses(messages) == ["utter_stop"]
+    # and outside the qualification a stop is always one
+    outside = Tracker.from_dict(
+        {
+            "sender_id": "form-test",
+            "slots": {"requested_slot": None},
+            "latest_message": {"text": "Acme", "intent": {"name": "stop", "confidence": 0.3}, "entities": []},
+            "events": [],
+            "active_loop": {},
+        }
+    )
+    dispatcher = CollectingDispatcher()
+    await ActionStop().run(dispatcher, outside, DOMAIN)
+    assert responses(dispatcher.messages) == ["utter_stop"]
+
+
+@pytest.mark.asyncio
+async def test_an_unsure_stop_under_a_question_with_fixed_answers_does_not_end_it():
+    messages, events = await stop(tracker("hmm, rather the other one", "stop", "consent", QUALIFIED, confidence=0.55))
+    assert messages == []
+    assert follows_up(events)
+
+
+# -- where the visitor stands -----------------------------------------------------
+
+#: Every question before where the visitor stands, answered, with nothing that showed their interest.
+NO_INTEREST_SHOWN = {
+    "need": "support tickets pile up",
+    "authority": "decision_maker",
+    "allies": [],
+    "blockers": [],
+    "benefits": [],
+    "current_vendor": "none",
+}
+
+
+@pytest.mark.asyncio
+async def test_where_the_visitor_stands_is_asked_only_when_nothing_showed_it():
+    from actions.qualification import required_slots
+
+    assert (
+        required_slots(NO_INTEREST_SHOWN).index("interest_stage")
+        == required_slots(NO_INTEREST_SHOWN).index("consent") - 1
+    )
+    asked_what_it_does = {
+        **NO_INTEREST_SHOWN,
+        "interest_level": "information",
+        "interest_signals": ["asked what the product does"],
+    }
+    assert "interest_stage" in required_slots(asked_what_it_does)
+    for known in (
+        {"interest_level": "benefits"},
+        {"interest_level": "purchase"},
+        {"interest_level": "information", "interest_signals": ["said they only gather information for now"]},
+    ):
+        assert "interest_stage" not in required_slots({**NO_INTEREST_SHOWN, **known}), known
+    # the answer to the vendor question leads to it
+    messages, events = await validate(tracker("nothing yet", "deny", "current_vendor", NO_INTEREST_SHOWN))
+    assert slot_events(events)["requested_slot"] == "interest_stage"
+
+
+def test_the_buttons_offered_for_where_the_visitor_stands_are_understood_in_each_language():
+    from actions.extraction import extract_facts
+
+    stages = ("information", "benefits", "comparison", "purchase")
+    for variant in DOMAIN["responses"]["utter_ask_interest_stage"]:
+        language = (variant.get("condition") or [{}])[0].get("value", "en")
+        assert len(variant["buttons"]) == len(stages)
+        for button, stage in zip(variant["buttons"], stages):
+            message = {"text": button["payload"], "intent": {"name": "inform"}, "entities": []}
+            updates = extract_facts(message, {**NO_INTEREST_SHOWN, "language": language}, "interest_stage")
+            assert updates.get("interest_level") == stage, (language, button["payload"], updates)
+            assert updates.get("interest_stage") == stage
+
+
+def test_free_answers_to_where_the_visitor_stands_are_read_and_the_level_never_goes_down():
+    from actions.extraction import extract_facts
+
+    def read(text: str, language: str, intent: str = "inform", **known: Any) -> Dict[str, Any]:
+        message = {"text": text, "intent": {"name": intent}, "entities": []}
+        return extract_facts(message, {**NO_INTEREST_SHOWN, "language": language, **known}, "interest_stage")
+
+    assert read("we're weighing you against our current helpdesk", "en")["interest_level"] == "comparison"
+    assert read("on cherche surtout à voir ce que ça pourrait nous apporter", "fr")["interest_level"] == "benefits"
+    assert read("chcemy już rozmawiać o umowie", "pl")["interest_level"] == "purchase"
+    assert read("na razie tylko się rozglądam", "pl")["interest_level"] == "information"
+    # a question about the price answers it as well
+    assert read("how much would it cost us?", "en", "ask_pricing")["interest_stage"] == "purchase"
+    # a lower stage chosen later does not bring the level down; saying they only gather information does
+    assert "interest_level" not in read("Seeing how it could help us", "en", interest_level="comparison")
+    assert read("just gathering info", "en", interest_level="benefits")["interest_level"] == "information"
+
+
+@pytest.mark.asyncio
+async def test_an_answer_not_understood_leaves_where_the_visitor_stands_at_once():
+    messages, events = await validate(tracker("hmm", "inform", "interest_stage", NO_INTEREST_SHOWN))
+    assert slot_events(events)["interest_stage"] == ""
+    assert slot_events(events)["requested_slot"] == "consent"
+    assert "utter_rephrase" not in responses(messages)
+
+
+@pytest.mark.asyncio
+async def test_a_clear_stop_is_not_validated_so_that_the_stop_rule_ends_the_form():
+    # Rasa runs the form first; a validation that sets nothing rejects it, and the stop rule follows
+    messages, events = await validate(tracker("stop, I'm done", "stop", "contact_phone", QUALIFIED, confidence=0.99))
+    assert (messages, events) == ([], [])
+    messages, events = await validate(
+        tracker("Harbour Lane", "stop", "company", QUALIFIED, {"company": "Harbour Lane"})
+    )
+    assert slot_events(events)["company"] == "Harbour Lane"

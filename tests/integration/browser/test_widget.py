@@ -227,6 +227,31 @@ def test_the_browser_language_decides_from_the_first_reply(open_browser, site, a
     assert visitor.page.locator(".relay-launcher").text_content() == LAUNCHERS[language]
 
 
+def test_where_the_visitor_stands_comes_with_buttons_in_the_widget(open_browser, site, assistant):
+    visitor = open_demo(open_browser("fr-FR"), site, assistant, "fr")
+    for text in (
+        "Bonjour, nos deux conseillères répondent toute la journée aux mêmes questions sur les livraisons.",
+        "C'est moi qui décide.",
+        "Personne.",
+        "Personne, non.",
+        "Rien de particulier.",
+    ):
+        visitor.say(text)
+    assert visitor.slots["requested_slot"] == "current_vendor", visitor.shown()
+    replies = visitor.say("Aucun, on répond à la main.")
+    assert visitor.slots["requested_slot"] == "interest_stage", replies
+    assert visitor.buttons() == [
+        "Je me renseigne, simplement",
+        "Je regarde ce que ça nous apporterait",
+        "Je compare avec notre solution actuelle",
+        "On peut parler tarif et date de démarrage",
+    ], replies
+    replies = visitor.click("Je regarde ce que ça nous apporterait")
+    slots = visitor.slots
+    assert slots["interest_level"] == "benefits" and slots["requested_slot"] == "consent", replies
+    assert visitor.buttons() == ["Oui, volontiers", "Non merci"]
+
+
 CUSTOMER_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Sklep</title>
 <script src="{server}/webhooks/socketio/widget.js" data-server="{server}" data-language="pl"
         data-title="Obsługa klienta" data-title-fr="Service client" data-color="#aa3300" data-text-color="#000"

@@ -232,3 +232,82 @@ def test_a_first_message_with_nothing_to_answer_gets_one_reply(assistant, first)
     assert 1 <= len(replies) <= 2, replies  # an answer, not a loop of fallbacks
     assert texts(assistant.say(sender, "We get far too many repetitive support tickets."))
     assert assistant.slots(sender)["requested_slot"] == "authority"
+
+
+def _buttons(replies: List[dict]) -> List[str]:
+    return [b["title"] for r in replies for b in r.get("buttons") or []]
+
+
+def _to_the_vendor_question(chat: Conversation, answers: List[str]) -> None:
+    """Need, role, people and priorities answered without a word about where the visitor stands."""
+    for text in answers:
+        chat.say(text)
+    assert chat.slots["requested_slot"] == "current_vendor", chat.transcript
+    assert chat.slots["interest_level"] in (None, "information"), chat.transcript
+
+
+def test_where_the_visitor_stands_is_asked_once_with_buttons_when_nothing_showed_it(assistant):
+    chat = Conversation(assistant, "en", "en-stage")
+    _to_the_vendor_question(
+        chat,
+        ["Our two agents spend the whole day on the same order questions.", "I own the budget.", "Nobody.",
+         "No one, no.", "Nothing in particular."],
+    )  # fmt: skip
+    replies = assistant.say(chat.sender, "Nothing, just a shared inbox.")
+    assert chat.slots["requested_slot"] == "interest_stage", chat.transcript
+    assert _buttons(replies) == [
+        "Just gathering information",
+        "Seeing how it could help us",
+        "Comparing with what we use",
+        "Ready to talk price and start date",
+    ]
+    chat.say("Comparing with what we use")
+    slots = chat.slots
+    assert slots["interest_level"] == "comparison", chat.transcript
+    assert slots["requested_slot"] == "consent", chat.transcript
+
+
+def test_an_answer_to_where_the_visitor_stands_not_understood_moves_on(assistant):
+    chat = Conversation(assistant, "pl", "pl-stage")
+    _to_the_vendor_question(
+        chat,
+        ["Dzień dobry, prowadzimy hurtownię i klienci ciągle dzwonią w sprawie dostaw.", "Ja o tym decyduję.",
+         "Nikt.", "Nikt taki.", "Nic szczególnego."],
+    )  # fmt: skip
+    replies = assistant.say(chat.sender, "Żadnego, odbieramy telefony sami.")
+    assert chat.slots["requested_slot"] == "interest_stage", chat.transcript
+    assert len(_buttons(replies)) == 4
+    chat.say("hmm, trudno powiedzieć")
+    slots = chat.slots
+    assert slots["requested_slot"] == "consent", chat.transcript  # not asked a second time
+    assert slots["interest_stage"] == ""
+
+
+@pytest.mark.parametrize(
+    "language,company", [("pl", "Ogrody Malinowe"), ("fr", "Atelier Roussel"), ("en", "Harbour Lane")]
+)
+def test_a_short_company_name_is_the_answer_whatever_the_classifier_reads(assistant, language, company):
+    """A name is sometimes read as "stop" or goodbye: only a clear stop ends the qualification."""
+    chat = Conversation(assistant, language, f"{language}-company")
+    answers = {
+        "pl": ["Mamy za dużo powtarzających się pytań od klientów.", "To ja decyduję.", "Nikt.", "Nikt.",
+               "Szybsze odpowiedzi.", "Żadnego.", "Tak", "Ewa Malinowska", "ewa@przyklad.pl"],
+        "fr": ["Nos clients posent sans cesse les mêmes questions.", "C'est moi qui décide.", "Personne.",
+               "Personne.", "Gagner du temps.", "Aucun.", "Oui", "Paul Roussel", "paul@exemple.fr"],
+        "en": ["Customers keep asking us the same questions.", "I decide.", "Nobody.", "Nobody.",
+               "Saving time.", "None.", "Yes", "Sam Lane", "sam@example.com"],
+    }[language]  # fmt: skip
+    for text in answers:
+        if chat.slots["requested_slot"] == "interest_stage":
+            chat.say({"pl": "Porównujemy oferty", "fr": "On compare des offres", "en": "Comparing options"}[language])
+        chat.say(text)
+    assert chat.slots["requested_slot"] == "company", chat.transcript
+    chat.say(company)
+    slots = chat.slots
+    assert slots["company"] == company, chat.transcript
+    assert slots["requested_slot"] == "contact_phone", chat.transcript
+    chat.say(
+        {"pl": "stop, nie chcę kontynuować", "fr": "stop, je ne veux pas continuer", "en": "stop, I'm done"}[language]
+    )
+    slots = chat.slots
+    assert slots["requested_slot"] is None and not slots["lead_submitted"], chat.transcript
