@@ -216,3 +216,8 @@ def analytics_database_url() -> Optional[str]:
     (then ``var/analytics.db``)."""
     url = env("ANALYTICS_DATABASE_URL") or database_url()
     return url.replace("postgres://", "postgresql://", 1) if url else None
+
+
+def leads_url() -> str:
+    """The leads server, as the Rasa server reaches it: ``LEADS_URL`` (``http://127.0.0.1:5077``)."""
+    return env("LEADS_URL", "http://127.0.0.1:5077").rstrip("/")

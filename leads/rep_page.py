@@ -268,6 +268,13 @@ def _lead_link(lead: Mapping[str, Any], language: str, suffix: str) -> str:
     )
 
 
+def _speaker(line: Mapping[str, Any], language: str) -> str:
+    """Who said a transcript line: the visitor, the assistant, or a rep by name (live hand-off)."""
+    if line.get("sender") == "rep" and line.get("name"):
+        return str(line["name"])[:200]
+    return text("word", "visitor" if line.get("sender") == "visitor" else "assistant", language)
+
+
 def lead_page(
     lead: Mapping[str, Any],
     language: str,
@@ -367,7 +374,7 @@ def lead_page(
     )
     transcript = "".join(
         f"<tr><td class='{escape(line.get('sender') or '')}' style='width:9.5em'>"
-        f"{escape(text('word', 'visitor' if line.get('sender') == 'visitor' else 'assistant', language))}</td>"
+        f"{escape(_speaker(line, language))}</td>"
         f"<td>{escape(str(line.get('text') or ''))}</td></tr>"
         for line in lead.get("transcript") or []
     )
