@@ -66,6 +66,9 @@ class ValidateQualificationForm(NeverLoop, FormValidationAction):
         intent = intent_of(tracker)
         if short_free_answer(str((tracker.latest_message or {}).get("text") or ""), requested):
             intent = "inform" if intent in QUESTION_INTENTS + ("out_of_scope",) else intent  # a name, not a question
+        if intent == "request_human" and requested:
+            # Setting nothing makes Rasa reject the form: the rule for "a person, please" takes over.
+            return []
         events: List[EventType] = []
         meaningless = not _plausible(tracker)
         if meaningless and intent != "nlu_fallback" and requested:
