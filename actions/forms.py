@@ -69,6 +69,10 @@ class ValidateQualificationForm(NeverLoop, FormValidationAction):
         if intent == "request_human" and requested:
             # Setting nothing makes Rasa reject the form: the rule for "a person, please" takes over.
             return []
+        if tracker.latest_action_name not in (None, "action_listen"):
+            # Back after an interruption (a hand-off, then a rep's hand-back): the latest message was not
+            # an answer to the open question, which is simply asked again.
+            return await super().run(dispatcher, tracker, domain)
         events: List[EventType] = []
         meaningless = not _plausible(tracker)
         if meaningless and intent != "nlu_fallback" and requested:

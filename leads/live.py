@@ -143,6 +143,15 @@ async def append(servers: Servers, conversation_id: str, events: List[Dict[str, 
     await _rasa(servers, "POST", conversation_id, "tracker/events", json=events, params=params)
 
 
+async def carry_on(servers: Servers, conversation_id: str) -> None:
+    """After a hand-back: a form the hand-off interrupted asks its open question again; then the assistant listens."""
+    loop = ((await tracker(servers, conversation_id)).get("active_loop") or {}).get("name")
+    if loop:
+        params = {"output_channel": "latest"}
+        await _rasa(servers, "POST", conversation_id, "execute", json={"name": loop}, params=params)
+    await append(servers, conversation_id, [{"event": "action", "name": "action_listen"}])
+
+
 async def post_in_thread(channel: str, thread_ts: str, text: str, blocks: Optional[list] = None) -> bool:
     """``chat.postMessage`` in the thread (``SLACK_API_URL``, ``SLACK_BOT_TOKEN``); whether Slack took it."""
     url = settings.slack_api_url().rstrip("/") + "/chat.postMessage"
@@ -328,6 +337,7 @@ async def hand_back(servers: Servers, lead_id: str, slack_user: str) -> Dict[str
             session["conversation_id"],
             [{"event": "bot", "metadata": {live_handoff.KEY: ended}}, {"event": "resume"}],
         )
+        await carry_on(servers, session["conversation_id"])
     except Exception as error:
         logger.warning("Could not hand %s back to the assistant (%s).", session["conversation_id"], error)
         return _ephemeral(labels.text("live", "failed", language))
