@@ -252,3 +252,26 @@ async def test_the_buttons_offered_for_the_role_are_understood():
             message = {"text": button["payload"], "intent": {"name": "inform"}, "entities": []}
             updates = extract_facts(message, {"language": language}, "authority")
             assert updates.get("authority") == authority, (language, button["payload"], updates)
+
+
+@pytest.mark.asyncio
+async def test_asking_for_a_person_mid_way_sets_nothing_so_rasa_hands_over_to_the_hand_off_rule():
+    known = {"need": "support tickets", "language": "en", "contact_email": "anna@northwind.example"}
+    messages, events = await validate(
+        tracker("Could I talk to a real person, please?", "request_human", "authority", known)
+    )
+    assert messages == [] and events == []
+
+
+@pytest.mark.asyncio
+async def test_after_a_hand_back_the_visitors_words_to_the_rep_are_not_read_as_an_answer():
+    known = {"need": "support tickets", "language": "en"}
+    said_to_the_rep = tracker("About 40 agents, mostly on phones", "inform", "authority", known)
+    said_to_the_rep.events += [
+        {"event": "bot", "text": "How many agents?", "metadata": {"live": {"kind": "rep", "name": "Emma Clarke"}}},
+        {"event": "resume"},
+    ]
+    messages, events = await validate(said_to_the_rep)
+    assert "utter_rephrase" not in responses(messages)
+    assert slot_events(events).get("authority") is None
+    assert "fallback_count" not in slot_events(events)

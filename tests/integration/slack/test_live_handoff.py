@@ -34,7 +34,8 @@ pytestmark = pytest.mark.skipif(browser_missing() is not None, reason=browser_mi
 REP_USER, REPS_CHANNEL = "UEMMA", "CREPS001"
 WAIT = 45
 
-SHOWN = """() => Array.from(document.querySelectorAll('.relay-log > *')).map(node => ({
+SHOWN = """() => Array.from(document.querySelectorAll('.relay-log > .relay-msg, .relay-log > .relay-notice'))
+    .map(node => ({
     kind: node.classList.contains('relay-notice') ? 'notice'
         : node.classList.contains('rep') ? 'rep' : node.classList.contains('visitor') ? 'visitor' : 'bot',
     name: (node.querySelector('.relay-name') || {}).textContent || null,
@@ -159,9 +160,13 @@ def test_a_visitor_and_a_rep_talk_live_and_the_assistant_resumes(workspace, open
         "the assistant's return, in the widget",
     )
     assert wait_for(lambda: not visitor.tracker().get("paused"), "the conversation resumed")
+    back = next(i for i, e in enumerate(visitor.shown()) if e["text"] == "The assistant is back")
+    reasked = wait_for(lambda: visitor.bot_answers_after(back + 1), "the open question, asked again")
+    assert "sign off" in reasked[0]["text"], reasked  # the question the hand-off interrupted
     shown_before = len(visitor.shown())
     visitor.say("Thanks! How much does Relay cost?")
-    wait_for(lambda: visitor.bot_answers_after(shown_before + 1), "the assistant's answer after the hand-back")
+    answers = wait_for(lambda: visitor.bot_answers_after(shown_before + 1), "the assistant's answer after hand-back")
+    assert "€" in answers[0]["text"], answers  # the prices, not a fallback
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "live-handoff.png"))
 
