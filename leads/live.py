@@ -23,15 +23,13 @@ from typing import Any, Dict, List, Mapping, Optional, Set
 from urllib.parse import quote
 
 import aiohttp
-from sqlalchemy import select
 
 from common import live_handoff, settings
 from common.slack_payloads import HAND_BACK_ACTION, first_action
 from common.slack_text import plain_text
 from leads import labels, transcripts
 from leads.slack_rep import RepDecision, rep_entry
-from leads.storage.db import session_scope
-from leads.storage.models import Lead, LiveSession, utcnow
+from leads.storage import live_sessions as sessions
 
 logger = logging.getLogger(__name__)
 
@@ -172,82 +170,6 @@ async def post_in_thread(channel: str, thread_ts: str, text: str, blocks: Option
     return True
 
 
-# -- the sessions, in the database ---------------------------------------------------
-def _open(url: Optional[str], lead_id: str, rep: str, user: str, thread: tuple) -> Optional[Dict[str, Any]]:
-    """Record a new live session for a web lead; ``None`` when the lead is not a web one or one is open."""
-    with session_scope(url) as session:
-        lead = session.get(Lead, lead_id)
-        if lead is None or lead.channel != "web":
-            return None
-        running = session.execute(
-            select(LiveSession).where(LiveSession.lead_id == lead_id, LiveSession.ended_at.is_(None))
-        ).scalar_one_or_none()
-        if running is not None:
-            return None
-        session.add(
-            LiveSession(
-                lead_id=lead_id,
-                conversation_id=lead.conversation_id,
-                rep_name=rep[:200],
-                slack_user=user[:64],
-                channel=thread[0],
-                thread_ts=thread[1],
-                started_at=utcnow(),
-            )
-        )
-        return {"conversation_id": lead.conversation_id, "language": lead.language}
-
-
-def _drop(url: Optional[str], lead_id: str) -> None:
-    with session_scope(url) as session:
-        for row in session.execute(
-            select(LiveSession).where(LiveSession.lead_id == lead_id, LiveSession.ended_at.is_(None))
-        ).scalars():
-            session.delete(row)
-
-
-def _session_row(row: LiveSession) -> Dict[str, Any]:
-    return {
-        "lead_id": row.lead_id,
-        "conversation_id": row.conversation_id,
-        "rep_name": row.rep_name,
-        "slack_user": row.slack_user,
-    }
-
-
-def _in_thread(url: Optional[str], channel: str, thread_ts: str) -> Optional[Dict[str, Any]]:
-    with session_scope(url) as session:
-        row = session.execute(
-            select(LiveSession).where(
-                LiveSession.channel == channel, LiveSession.thread_ts == thread_ts, LiveSession.ended_at.is_(None)
-            )
-        ).scalar_one_or_none()
-        return _session_row(row) if row else None
-
-
-def _of_lead(url: Optional[str], lead_id: str) -> Optional[Dict[str, Any]]:
-    with session_scope(url) as session:
-        row = session.execute(
-            select(LiveSession).where(LiveSession.lead_id == lead_id, LiveSession.ended_at.is_(None))
-        ).scalar_one_or_none()
-        return _session_row(row) if row else None
-
-
-def _close(url: Optional[str], lead_id: str) -> None:
-    with session_scope(url) as session:
-        for row in session.execute(
-            select(LiveSession).where(LiveSession.lead_id == lead_id, LiveSession.ended_at.is_(None))
-        ).scalars():
-            row.ended_at = utcnow()
-
-
-def _store_transcript(url: Optional[str], conversation_id: str, lines: List[Dict[str, Any]]) -> None:
-    with session_scope(url) as session:
-        lead = session.execute(select(Lead).where(Lead.conversation_id == conversation_id)).scalar_one_or_none()
-        if lead is not None and lines:
-            lead.transcript = lines
-
-
 def _db(work: Any, *args: Any) -> Any:
     return asyncio.get_running_loop().run_in_executor(None, work, *args)
 
@@ -256,7 +178,7 @@ async def sync_transcript(servers: Servers, conversation_id: str) -> None:
     """Rewrite the lead's transcript from the conversation (the live exchange included)."""
     try:
         events = (await tracker(servers, conversation_id)).get("events") or []
-        await _db(_store_transcript, servers.db_url, conversation_id, transcripts.lines(events))
+        await _db(sessions.store_transcript, servers.db_url, conversation_id, transcripts.lines(events))
     except Exception as error:  # the transcript catches up at the next step
         logger.warning("Could not update the transcript of %s (%s).", conversation_id, error)
 
@@ -267,17 +189,18 @@ async def start(servers: Servers, choice: RepDecision, payload: Mapping[str, Any
     thread = card_thread(payload)
     if choice.passed or thread is None or not settings.slack_bot_token():
         return False
-    opened = await _db(_open, servers.db_url, choice.lead_id, choice.by, choice.slack_user, thread)
+    opened = await _db(sessions.open_session, servers.db_url, choice.lead_id, choice.by, choice.slack_user, thread)
     if opened is None:
         return False
     conversation_id = opened["conversation_id"]
     try:
         if not (await tracker(servers, conversation_id)).get("paused"):
-            await _db(_drop, servers.db_url, choice.lead_id)  # the assistant is still talking: nobody waits
+            # the assistant is still talking: nobody waits for a person
+            await _db(sessions.drop_open, servers.db_url, choice.lead_id)
             return False
     except Exception as error:
         logger.warning("No live hand-off for %s: %s", conversation_id, error)
-        await _db(_drop, servers.db_url, choice.lead_id)
+        await _db(sessions.drop_open, servers.db_url, choice.lead_id)
         return False
     language = choice.language
     intro = labels.text("live", "intro", language)
@@ -303,14 +226,14 @@ async def start(servers: Servers, choice: RepDecision, payload: Mapping[str, Any
         await append(servers, conversation_id, [{"event": "bot", "metadata": {live_handoff.KEY: started}}])
     except Exception as error:
         logger.warning("Could not tell %s who is answering (%s).", conversation_id, error)
-        await _db(_drop, servers.db_url, choice.lead_id)
+        await _db(sessions.drop_open, servers.db_url, choice.lead_id)
         return False
     return True
 
 
 async def rep_message(servers: Servers, reply: ThreadReply) -> str:
     """A reply in a thread: to the visitor when it is the accepting rep's, in a live session's thread."""
-    session = await _db(_in_thread, servers.db_url, reply.channel, reply.thread_ts)
+    session = await _db(sessions.open_in_thread, servers.db_url, reply.channel, reply.thread_ts)
     if session is None:
         return "not a live hand-off's thread"
     if reply.user != session["slack_user"]:
@@ -325,7 +248,7 @@ async def rep_message(servers: Servers, reply: ThreadReply) -> str:
 async def hand_back(servers: Servers, lead_id: str, slack_user: str) -> Dict[str, Any]:
     """The hand-back button: end the session, resume the assistant; what Slack shows the rep."""
     language = reps_language(slack_user)
-    session = await _db(_of_lead, servers.db_url, lead_id)
+    session = await _db(sessions.open_of_lead, servers.db_url, lead_id)
     if session is None:
         return _ephemeral(labels.text("live", "over", language))
     if slack_user != session["slack_user"]:
@@ -341,7 +264,7 @@ async def hand_back(servers: Servers, lead_id: str, slack_user: str) -> Dict[str
     except Exception as error:
         logger.warning("Could not hand %s back to the assistant (%s).", session["conversation_id"], error)
         return _ephemeral(labels.text("live", "failed", language))
-    await _db(_close, servers.db_url, lead_id)
+    await _db(sessions.close, servers.db_url, lead_id)
     await sync_transcript(servers, session["conversation_id"])
     said = labels.text("live", "handed_back", language, by=session["rep_name"])
     return {"response_type": "in_channel", "replace_original": False, "text": said}
