@@ -32,6 +32,16 @@ from actions.resources import lexicon
 COST_BENEFITS = ("upfront_savings", "indirect_cost_reduction")
 
 
+def resumed_since_last_message(tracker: Tracker) -> bool:
+    """Whether the conversation was paused and resumed after the visitor's latest message (a hand-back)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "resume":
+            return True
+    return False
+
+
 class NeverLoop:
     """For a form's validation: its questions are never asked more than twice in a row."""
 
@@ -71,6 +81,13 @@ class ValidateQualificationForm(NeverLoop, FormValidationAction):
         confidence = float((message.get("intent") or {}).get("confidence") or 0.0)
         text = str(message.get("text") or "")
         intent = answer_intent(intent_of(tracker), confidence, text, requested)
+        if intent == "request_human" and requested:
+            # Setting nothing makes Rasa reject the form: the rule for "a person, please" takes over.
+            return []
+        if resumed_since_last_message(tracker):
+            # Back after a hand-off (a rep's hand-back): the latest message was for the rep, not an
+            # answer to the open question, which is simply asked again.
+            return await super().run(dispatcher, tracker, domain)
         events: List[EventType] = []
         meaningless = not _plausible(tracker)
         if meaningless and intent != "nlu_fallback" and requested:

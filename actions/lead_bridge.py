@@ -8,20 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
 
 from actions.qualification import lead_record
 from common.progress import contract_channel
-from leads import pipeline
+from leads import pipeline, transcripts
 from leads.routing import Route
 from leads.storage.outbox import UNAVAILABLE
 
 logger = logging.getLogger(__name__)
-
-MAX_TRANSCRIPT = 400
 
 
 def channel_of(tracker: Tracker) -> str:
@@ -30,20 +28,8 @@ def channel_of(tracker: Tracker) -> str:
 
 
 def transcript(tracker: Tracker) -> List[Dict[str, Any]]:
-    """What the visitor and the bot said, in order."""
-    lines = []
-    for event in tracker.events:
-        kind = event.get("event")
-        if kind in ("user", "bot") and (event.get("text") or "").strip():
-            at = datetime.fromtimestamp(event.get("timestamp") or 0, tz=timezone.utc)
-            lines.append(
-                {
-                    "sender": "visitor" if kind == "user" else "bot",
-                    "text": event["text"][:4000],
-                    "at": at.isoformat().replace("+00:00", "Z"),
-                }
-            )
-    return lines[-MAX_TRANSCRIPT:]
+    """What the visitor, the bot and (in a live hand-off) the rep said, in order."""
+    return transcripts.lines(tracker.events)
 
 
 def has_substance(slots: Dict[str, Any]) -> bool:

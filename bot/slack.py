@@ -10,6 +10,10 @@ without them the Rasa server still starts and the endpoints answer 503.
 - ``POST /webhooks/slack/interactivity``: button clicks (``block_actions``),
   also accepted on ``/webhook``.
 
+Replies in a channel thread that do not mention the assistant (a rep talking
+to a visitor in a live hand-off) go on, still signed, to the leads server's
+``/slack/events`` (``LEADS_URL``).
+
 Every request must carry a valid Slack signature (``common.slack_signature``).
 Events are acknowledged at once and processed in the background; Slack's
 retries of an event already received are dropped. Replies go to the thread of
@@ -33,7 +37,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.limits import ChannelLimits, too_fast
-from bot.slack_events import EventCache, SlackMessage, message_from_click, message_from_event
+from bot.live_relay import relay_thread_reply
+from bot.slack_events import EventCache, SlackMessage, is_thread_reply, message_from_click, message_from_event
 from common import settings
 from common.slack_payloads import MAX_BODY_BYTES, interaction_payload, is_rep_action
 from common.slack_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, check
@@ -206,8 +211,19 @@ class SlackEventsInput(SlackInput):
         if envelope.get("type") != "event_callback":
             return response.json({"ignored": "not an event callback"})
         message = message_from_event(envelope)
+        if message is None and is_thread_reply(envelope):
+            if self._first_time(envelope, request):
+                self._relay_to_leads(request)
+            return response.json({"ok": True})
         if message is None:
             return response.json({"ignored": "not a visitor's message"})
+        if not self._first_time(envelope, request):
+            return response.json({"ignored": "already received"}, headers={"X-Slack-No-Retry": "1"})
+        self._dispatch(on_new_message, message)
+        return response.json({"ok": True})
+
+    def _first_time(self, envelope: Dict[str, Any], request: Request) -> bool:
+        """``False`` for Slack's retry of an event already received."""
         event_id = envelope.get("event_id")
         if isinstance(event_id, str) and not self.events.first_time(event_id):
             logger.info(
@@ -215,9 +231,21 @@ class SlackEventsInput(SlackInput):
                 event_id,
                 request.headers.get("X-Slack-Retry-Num"),
             )
-            return response.json({"ignored": "already received"}, headers={"X-Slack-No-Retry": "1"})
-        self._dispatch(on_new_message, message)
-        return response.json({"ok": True})
+            return False
+        return True
+
+    def _relay_to_leads(self, request: Request) -> None:
+        """Pass a thread reply, still signed by Slack, to the leads server (live hand-offs)."""
+        task = asyncio.create_task(
+            relay_thread_reply(
+                settings.leads_url(),
+                request.body or b"",
+                request.headers.get(TIMESTAMP_HEADER, ""),
+                request.headers.get(SIGNATURE_HEADER, ""),
+            )
+        )
+        self._background_tasks.add(task)
+        task.add_done_callback(self._background_tasks.discard)
 
     async def _receive_click(
         self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]

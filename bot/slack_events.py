@@ -20,14 +20,13 @@ import re
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, Optional, Set
+from typing import Any, Dict, Optional, Set
 
 from bot.channels import visitor_text
-from common.slack_payloads import REP_ACTIONS, first_action
+from common.slack_payloads import LEADS_ACTIONS, first_action
+from common.slack_text import plain_text
 
-_MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 _LEADING_MENTION = re.compile(r"^\s*<@[A-Z0-9]+(?:\|[^<>]*)?>")
-_SPACES = re.compile(r"[ \t]+")
 _SLACK_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -55,30 +54,6 @@ def is_direct(channel: str, channel_type: Optional[str] = None) -> bool:
 def conversation_id(user: str, channel: str, thread_ts: str, direct: bool) -> str:
     """The Rasa sender id: per user and DM channel, or per user and thread in a channel."""
     return f"slack_{user}_{channel}" if direct else f"slack_{user}_{channel}_{thread_ts}"
-
-
-def plain_text(text: str, bot_ids: Iterable[str] = ()) -> str:
-    """Slack's message markup as plain text: ``<mailto:a@b.co|a@b.co>`` → ``a@b.co``,
-    ``<https://x.io|x.io>`` → ``x.io``, ``<@U1|ann>`` → ``@ann``, mentions of the bot
-    removed, ``&lt;``/``&gt;``/``&amp;`` unescaped."""
-    bots: Set[str] = set(bot_ids)
-
-    def replace(match: "re.Match[str]") -> str:
-        target, label = match.group(1), match.group(2)
-        if target.startswith("@"):
-            user = target[1:]
-            return "" if user in bots else "@" + (label or user)
-        if target.startswith("#"):
-            return "#" + (label or target[1:])
-        if target.startswith("!"):
-            return label or "@" + target[1:].split("^")[0]
-        if target.startswith("mailto:"):
-            return label or target[len("mailto:") :]
-        return label or target
-
-    text = _MARKUP.sub(replace, text)
-    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    return "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n")).strip()
 
 
 def bot_user_ids(envelope: Dict[str, Any]) -> Set[str]:
@@ -111,10 +86,28 @@ def message_from_event(envelope: Dict[str, Any]) -> Optional[SlackMessage]:
     return _message(user, channel, thread_ts, direct, plain_text(text, bots), envelope.get("team_id"))
 
 
+def is_thread_reply(envelope: Dict[str, Any]) -> bool:
+    """Whether the event is a message in a channel thread that does not mention the assistant.
+
+    Such messages are not for the assistant: they may be a rep's replies in a
+    live hand-off's thread, which the leads server relays to the visitor.
+    """
+    event = envelope.get("event")
+    if envelope.get("type") != "event_callback" or not isinstance(event, dict) or event.get("type") != "message":
+        return False
+    channel, thread_ts = event.get("channel"), event.get("thread_ts")
+    return (
+        _valid_id(channel)
+        and _valid_id(thread_ts)
+        and thread_ts != event.get("ts")
+        and not is_direct(channel, event.get("channel_type"))
+    )
+
+
 def message_from_click(payload: Dict[str, Any]) -> Optional[SlackMessage]:
     """A visitor's button click as the message it stands for (the button's value)."""
     action = first_action(payload)
-    if not action or action.get("type") != "button" or action.get("action_id") in REP_ACTIONS:
+    if not action or action.get("type") != "button" or action.get("action_id") in LEADS_ACTIONS:
         return None
     value = action.get("value")
     user = (payload.get("user") or {}).get("id") if isinstance(payload.get("user"), dict) else None

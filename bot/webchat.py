@@ -18,7 +18,9 @@ and adds what a public endpoint needs:
 - each session and each network address may send only so many messages a
   minute; beyond that the socket gets a polite ``error`` event (code
   ``rate_limited``) in the visitor's language;
-- only the websites in ``WIDGET_ORIGINS`` may connect (any, by default).
+- only the websites in ``WIDGET_ORIGINS`` may connect (any, by default);
+- during a live hand-off (``bot.live_relay``), the rep's messages carry a
+  ``live`` marker with the rep's name, and the visitor's go to the Slack thread.
 
 It also serves the widget script and a demo page:
 
@@ -41,11 +43,11 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import web_sessions
+from bot import live_relay, web_sessions
 from bot.channels import MAX_MESSAGE_CHARS, conversation_id, visitor_text
 from bot.limits import ChannelLimits, apply_request_limit, too_fast
 from bot.socket_server import ERROR_EVENT, PoliteAsyncServer
-from common import settings
+from common import live_handoff, settings
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +117,8 @@ def transcript(events: Iterable[Event], channel: Text) -> List[Dict[Text, Any]]:
                 return []
             if event.text:
                 entries.append({"from": "visitor", "text": event.text.replace(_WORD_JOINER, "")})
+        elif isinstance(event, BotUttered) and live_handoff.marker({"event": "bot", "metadata": event.metadata}):
+            entries.append(live_entry(event.metadata[live_handoff.KEY], event.text))
         elif isinstance(event, BotUttered) and event.text:
             parts = event.text.strip().split("\n\n") or [event.text]
             entries += [{"from": "bot", "text": part} for part in parts]
@@ -128,12 +132,29 @@ def transcript(events: Iterable[Event], channel: Text) -> List[Dict[Text, Any]]:
     return entries[-MAX_HISTORY_ENTRIES:]
 
 
+def live_entry(live: Dict[Text, Any], text: Optional[Text]) -> Dict[Text, Any]:
+    """A live hand-off's message as the widget shows it: a rep's words, or who is answering now."""
+    marker = live_handoff.public(live)
+    if marker["kind"] == live_handoff.REP:
+        return {"from": "rep", "name": marker["name"], "text": text or ""}
+    return {"from": "notice", "live": marker["kind"], "name": marker["name"], "text": ""}
+
+
 class WebChatOutput(SocketIOOutput):
     """Rasa's socket.io output, sent in the channel's namespace."""
 
     def __init__(self, sio: PoliteAsyncServer, bot_message_evt: Text, namespace: Optional[Text]) -> None:
         super().__init__(sio, bot_message_evt)
         self.namespace = namespace
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        """A live hand-off's message goes out whole, with its ``live`` marker (the rep's name)."""
+        live = message.get(live_handoff.KEY)
+        if isinstance(live, dict) and live.get("kind") in live_handoff.KINDS:
+            entry = live_entry(live, message.get("text"))
+            await self._send_message(recipient_id, {"text": entry["text"], "live": live_handoff.public(live)})
+            return
+        await super().send_response(recipient_id, message)
 
     async def _send_message(self, socket_id: Text, response: Any) -> None:
         await self.sio.emit(self.bot_message_evt, response, room=socket_id, namespace=self.namespace)
@@ -205,6 +226,20 @@ class WebChatInput(SocketIOInput):
             logger.warning("Could not read the conversation %s: %s", session_id, error)
             return []
         return transcript(tracker.events, self.name()) if tracker else []
+
+    async def relay_if_live(self, sender: Text, text: Text) -> None:
+        """While a rep talks to the visitor live, the visitor's message goes to the Slack thread too."""
+        store = getattr(getattr(getattr(self.app, "ctx", None), "agent", None), "tracker_store", None)
+        if store is None or not text.strip():
+            return
+        try:
+            tracker = await store.retrieve(sender)
+        except Exception as error:
+            logger.warning("Could not read the conversation %s: %s", sender, error)
+            return
+        session = live_relay.active_session(tracker.events) if tracker and tracker.is_paused() else None
+        if session:
+            await live_relay.to_thread(session, text)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         # The widget runs on the company's own websites: WIDGET_ORIGINS, or any ([] turns the check off).
@@ -279,6 +314,8 @@ class WebChatInput(SocketIOInput):
             except Exception:  # one bad message must not affect other conversations
                 logger.exception("Could not handle a web chat message from %s", sender)
                 await refuse(sid, "The assistant could not handle this message.", "failed")
+                return
+            await self.relay_if_live(sender, event["message"])
 
         async def unknown_event(event: Text, sid: Text, *_: Any) -> None:
             await refuse(sid, f"Unknown event {event[:40]!r}.", "unknown_event")

@@ -267,3 +267,8 @@ def pipedrive_api_token() -> str:
 def pipedrive_api_url() -> str:
     """Pipedrive's API: ``PIPEDRIVE_API_URL`` (``https://api.pipedrive.com``)."""
     return env("PIPEDRIVE_API_URL", "https://api.pipedrive.com").rstrip("/")
+
+
+def leads_url() -> str:
+    """The leads server, as the Rasa server reaches it: ``LEADS_URL`` (``http://127.0.0.1:5077``)."""
+    return env("LEADS_URL", "http://127.0.0.1:5077").rstrip("/")

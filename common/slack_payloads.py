@@ -2,7 +2,8 @@
 
 A click on a Block Kit button reaches the app's interactivity URL as a form
 field ``payload=<JSON>`` of type ``block_actions``. The rep-side buttons of a
-hand-off notification carry the action ids in ``REP_ACTIONS``; every other
+hand-off notification and of a live hand-off's thread carry the action ids in
+``LEADS_ACTIONS``; every other
 button belongs to a visitor's conversation with the assistant.
 """
 
@@ -14,6 +15,10 @@ from urllib.parse import parse_qs
 
 #: action_id -> whether the rep passes on the lead (``False``: accepts it).
 REP_ACTIONS = {"lead_accept": False, "lead_pass": True}
+#: The button in a live hand-off's Slack thread that gives the conversation back to the assistant.
+HAND_BACK_ACTION = "live_hand_back"
+#: Every rep-side button: the leads server handles these, never the assistant.
+LEADS_ACTIONS = frozenset({*REP_ACTIONS, HAND_BACK_ACTION})
 MAX_BODY_BYTES = 1024 * 1024
 
 
@@ -44,6 +49,6 @@ def first_action(payload: Dict[str, Any]) -> Optional[Dict[str, Any]]:
 
 
 def is_rep_action(payload: Dict[str, Any]) -> bool:
-    """Whether this is a rep's Accept/Pass click on a hand-off notification."""
+    """Whether this is a rep's click (Accept/Pass on a hand-off notification, or a hand-back)."""
     action = first_action(payload)
-    return bool(action) and action.get("action_id") in REP_ACTIONS
+    return bool(action) and action.get("action_id") in LEADS_ACTIONS

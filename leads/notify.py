@@ -15,37 +15,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from common.slack_text import inert, slack_escape
 from leads import describe
 from leads.facts import lead_title
 from leads.labels import colon, parse_time, rep_language, text
 from leads.promise import Promise, deadline_text, promise_for, promise_text, time_left
 
 SIGNATURE_HEADER = "X-Lead-Signature"
-WORD_JOINER = "\u2060"
-_LINKISH = re.compile(r"(://|\.(?=[^\W_])|@(?=(channel|here|everyone)\b))", re.IGNORECASE)
-_EMAIL = re.compile(r"([\w.+-]+@[\w-]+(?:\.[\w-]+)+)")
-
-
-def inert(value: Any) -> str:
-    """Visitor text that no chat client turns into a web link or a mention (an invisible joiner breaks them).
-
-    E-mail addresses are left whole, so that a rep can copy them.
-    """
-    parts = _EMAIL.split(str(value))
-    return "".join(
-        part if index % 2 else _LINKISH.sub(lambda m: m.group(0)[0] + WORD_JOINER + m.group(0)[1:], part)
-        for index, part in enumerate(parts)
-    )
-
-
-def slack_escape(value: Any) -> str:
-    """Visitor text for Slack mrkdwn: ``&``, ``<``, ``>`` escaped, links and mentions inert."""
-    escaped = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return inert(escaped)
 
 
 def _owner(rep: Optional[Mapping[str, Any]], team: Optional[Mapping[str, Any]]) -> Mapping[str, Any]:

@@ -309,6 +309,11 @@ def crm_html(states: Sequence[Mapping[str, Any]], language: str) -> str:
             f"<b>{escape(text('crm', state['crm'], language))}</b> — {line}{detail}</li>"
         )
     return f"<h2>{escape(text('crm', 'title', language))}</h2><ul id='crm'>{''.join(items)}</ul>"
+def _speaker(line: Mapping[str, Any], language: str) -> str:
+    """Who said a transcript line: the visitor, the assistant, or a rep by name (live hand-off)."""
+    if line.get("sender") == "rep" and line.get("name"):
+        return str(line["name"])[:200]
+    return text("word", "visitor" if line.get("sender") == "visitor" else "assistant", language)
 
 
 def lead_page(
@@ -410,7 +415,7 @@ def lead_page(
     )
     transcript = "".join(
         f"<tr><td class='{escape(line.get('sender') or '')}' style='width:9.5em'>"
-        f"{escape(text('word', 'visitor' if line.get('sender') == 'visitor' else 'assistant', language))}</td>"
+        f"{escape(_speaker(line, language))}</td>"
         f"<td>{escape(str(line.get('text') or ''))}</td></tr>"
         for line in lead.get("transcript") or []
     )

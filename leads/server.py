@@ -11,6 +11,7 @@
     POST /reps/leads/{id}/decision  a rep's Accept or Pass (form: rep, decision=accept|pass)
     POST /reps/leads/{id}/notes     a rep's note (form: author, text)
     POST /slack/interactivity       Slack's button clicks (signed by Slack, no token)
+    POST /slack/events              Slack thread replies relayed by the Rasa server (signed by Slack): live hand-offs
 
 An Accept that comes after someone else's is refused (409; the rep page and
 Slack say so politely). The server also runs the escalation clock
@@ -41,7 +42,7 @@ from common.secret_files import read_or_create
 from common.slack_payloads import interaction_payload
 from common.slack_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, check
 from common.tokens import rasa_api_token
-from leads import auth, funnel, funnel_page, rep_page, slack_rep
+from leads import auth, funnel, funnel_page, live, rep_page, slack_rep
 from leads.crm.sync import states as crm_states
 from leads.delivery import accept, taken_by_other
 from leads.escalation import run_clock
@@ -81,7 +82,7 @@ def _error(status: int, message: str) -> web.Response:
 
 
 #: Routes that need no token: the health check, the sign-in form, and Slack's (Slack signs instead).
-OPEN_PATHS = ("/health", auth.LOGIN_PATH, slack_rep.PATH)
+OPEN_PATHS = ("/health", auth.LOGIN_PATH, slack_rep.PATH, live.PATH)
 
 
 @web.middleware
@@ -208,32 +209,89 @@ async def erase_person(request: web.Request) -> web.Response:
     return web.json_response({"erased": await _run(request, _erase, who)})
 
 
-async def slack_interactivity(request: web.Request) -> web.Response:
-    """A rep's Accept/Pass click is recorded; a visitor's click goes on to the assistant."""
+def _slack_body_refusal(request: web.Request, body: bytes) -> Optional[web.Response]:
+    """The error for a request Slack did not sign (or when Slack is not configured here), if any."""
     secret = settings.slack_signing_secret()
     if not secret:
         return _error(503, "Slack is not configured here: set SLACK_SIGNING_SECRET.")
-    body = await request.read()
     refusal = check(secret, request.headers.get(TIMESTAMP_HEADER), request.headers.get(SIGNATURE_HEADER), body)
     if refusal:
         logger.warning("Refused a Slack request: %s", refusal[1])
         return _error(*refusal)
+    return None
+
+
+def _servers(request: web.Request) -> live.Servers:
+    return live.Servers(request.app["db_url"], request.app["rasa_url"], request.app["rasa_token"] or rasa_api_token())
+
+
+def _in_background(request: web.Request, work: Awaitable[Any]) -> None:
+    """Slack wants a fast 200: the rest happens after the answer."""
+    task = asyncio.create_task(work)
+    request.app["slack_tasks"].add(task)
+    task.add_done_callback(request.app["slack_tasks"].discard)
+
+
+async def _live_start(servers: live.Servers, choice: slack_rep.RepDecision, payload: Dict[str, Any]) -> None:
+    try:
+        await live.start(servers, choice, payload)
+    except Exception:
+        logger.exception("Could not start a live hand-off for lead %s", choice.lead_id)
+
+
+async def _answer_click(request: web.Request, response_url: Optional[str], message: Dict[str, Any]) -> web.Response:
+    if not response_url:
+        return web.json_response(message)
+    _in_background(request, slack_rep.respond(response_url, message))
+    return web.Response(status=200)
+
+
+async def slack_interactivity(request: web.Request) -> web.Response:
+    """A rep's Accept/Pass or hand-back click is handled here; a visitor's click goes on to the assistant."""
+    body = await request.read()
+    refusal = _slack_body_refusal(request, body)
+    if refusal is not None:  # (a response is a mapping: empty, so false)
+        return refusal
     try:
         payload = interaction_payload(body)
+        back = live.hand_back_click(payload)
         choice = slack_rep.decision(payload)
     except ValueError as error:
         return _error(400, str(error))
+    if back is not None:
+        message = await live.hand_back(_servers(request), back.lead_id, back.slack_user)
+        return await _answer_click(request, back.response_url, message)
     if choice is None:
         status, answer = await slack_rep.forward_to_assistant(request.app["rasa_url"], body, request.headers)
         return web.json_response(answer, status=status)
     lead, taken_by = await _run(request, _accept, choice.lead_id, choice.by, choice.passed)
+    if lead is not None and not choice.passed and not taken_by:
+        _in_background(request, _live_start(_servers(request), choice, payload))
     message = slack_rep.outcome_message(choice, lead is not None, taken_by)
-    if not choice.response_url:
-        return web.json_response(message)
-    task = asyncio.create_task(slack_rep.respond(choice.response_url, message))  # Slack wants a fast 200
-    request.app["slack_tasks"].add(task)
-    task.add_done_callback(request.app["slack_tasks"].discard)
-    return web.Response(status=200)
+    return await _answer_click(request, choice.response_url, message)
+
+
+async def slack_events(request: web.Request) -> web.Response:
+    """A message in a Slack thread (relayed, still signed, by the Rasa server): a rep's live reply, or nothing."""
+    body = await request.read()
+    refusal = _slack_body_refusal(request, body)
+    if refusal is not None:  # (a response is a mapping: empty, so false)
+        return refusal
+    try:
+        envelope = json.loads(body)
+    except ValueError:
+        return _error(400, "The body must be JSON.")
+    if not isinstance(envelope, dict):
+        return _error(400, "The body must be a JSON object.")
+    reply = live.thread_reply(envelope)
+    if reply is None:
+        return web.json_response({"ignored": "not a person's reply in a thread"})
+    try:
+        outcome = await live.rep_message(_servers(request), reply)
+    except Exception as error:
+        logger.warning("Could not relay a rep's reply to the visitor (%s).", error)
+        return _error(502, "The visitor's conversation could not be reached.")
+    return web.json_response({"relayed": True} if outcome == "relayed" else {"ignored": outcome})
 
 
 def _reps_config() -> Dict[str, Any]:
@@ -468,6 +526,7 @@ def create_app(
     app.router.add_post("/reps/leads/{lead_id}/decision", reps_decision)
     app.router.add_post("/reps/leads/{lead_id}/notes", reps_note)
     app.router.add_post(slack_rep.PATH, slack_interactivity)
+    app.router.add_post(live.PATH, slack_events)
     app["slack_tasks"] = set()
     app["escalate_every"] = escalate_every
     if escalate_every > 0:

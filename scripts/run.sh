@@ -21,6 +21,7 @@ export ACTIONS_TOKEN="$("$venv/bin/python" -m common.tokens actions)"
 endpoints=$(mktemp -t endpoints.XXXXXX.yml)
 "$venv/bin/python" -m common.endpoints "$endpoints" --actions-port "$actions_port"
 export RASA_URL="http://127.0.0.1:$rasa_port"
+export LEADS_URL="http://127.0.0.1:$leads_port"
 export LEADS_PUBLIC_URL="${LEADS_PUBLIC_URL:-http://localhost:$leads_port}"
 "$venv/bin/python" -m leads serve --port "$leads_port" > "$logs/leads.log" 2>&1 &
 leads_pid=$!

@@ -19,6 +19,8 @@
  * locale with every message, keeps one session per browser (the conversation
  * and its history survive a reload), reconnects on its own and shows every
  * text as plain text. window.RelayChat.open() / .close() open and close it.
+ * When a sales rep takes the conversation over (a live hand-off), their messages
+ * show their name, and a notice says who is answering and when the assistant is back.
  */
 (function () {
   "use strict";
@@ -28,14 +30,17 @@
   var TEXTS = {
     en: { title: "Talk to us", greeting: "Hi! What brings you here today?", placeholder: "Type your message…",
           send: "Send", open: "Chat with us", close: "Close chat", log: "Conversation",
-          offline: "Reconnecting…", error: "Sorry, that message could not be sent. Please try again." },
+          offline: "Reconnecting…", error: "Sorry, that message could not be sent. Please try again.",
+          answering: "{name} is answering", back: "The assistant is back" },
     fr: { title: "Discutons", greeting: "Bonjour ! Qu'est-ce qui vous amène aujourd'hui ?",
           placeholder: "Écrivez votre message…", send: "Envoyer", open: "Discuter avec nous",
           close: "Fermer la discussion", log: "Conversation", offline: "Reconnexion…",
-          error: "Désolé, ce message n'a pas pu être envoyé. Veuillez réessayer." },
+          error: "Désolé, ce message n'a pas pu être envoyé. Veuillez réessayer.",
+          answering: "{name} vous répond", back: "L'assistant reprend la conversation" },
     pl: { title: "Porozmawiajmy", greeting: "Dzień dobry! W czym możemy pomóc?", placeholder: "Napisz wiadomość…",
           send: "Wyślij", open: "Czat z nami", close: "Zamknij czat", log: "Rozmowa", offline: "Łączę ponownie…",
-          error: "Przepraszamy, nie udało się wysłać tej wiadomości. Proszę spróbować ponownie." }
+          error: "Przepraszamy, nie udało się wysłać tej wiadomości. Proszę spróbować ponownie.",
+          answering: "Teraz odpowiada {name}", back: "Asystent wraca do rozmowy" }
   };
   var MAX_HISTORY = 200;
   var MAX_CHARS = 4000;
@@ -80,7 +85,13 @@
   if (!state.history.length) state.history.push({ from: "bot", text: greeting, greeting: true });
   save();
 
-  function entry(e) { return e && (e.from === "bot" || e.from === "visitor") && typeof e.text === "string"; }
+  // Entries: the bot's and the visitor's messages, a rep's (with their name) and notices of who is answering.
+  function entry(e) {
+    if (!e || typeof e.text !== "string") return false;
+    if (e.from === "rep" || e.from === "notice") return typeof e.name === "string";
+    return e.from === "bot" || e.from === "visitor";
+  }
+  function notice(e) { return e.live === "end" ? t.back : t.answering.replace("{name}", e.name); }
   function cleanButtons(buttons) {
     return (Array.isArray(buttons) ? buttons : []).map(function (b) {
       b = b || {};
@@ -111,6 +122,9 @@
       ".relay-msg{max-width:85%;width:fit-content;margin:6px 0;padding:8px 11px;border-radius:12px;white-space:pre-wrap;overflow-wrap:anywhere}" +
       ".relay-msg.bot{background:#fff;border:1px solid #e2e5ea}.relay-msg.visitor{margin-left:auto}" +
       ".relay-msg a{color:inherit}" +
+      ".relay-msg.rep{background:#fff;border:1px solid #e2e5ea;border-left:3px solid #1c2330}" +
+      ".relay-name{display:block;font-size:12px;font-weight:600;margin-bottom:2px}" +
+      ".relay-notice{text-align:center;font-size:12px;color:#555;margin:8px 0}" +
       ".relay-buttons{display:flex;flex-wrap:wrap;gap:6px;margin:4px 0 8px}" +
       ".relay-buttons button{background:#fff;border:1px solid;border-radius:16px;padding:5px 11px}" +
       ".relay-form{display:flex;border-top:1px solid #e2e5ea}" +
@@ -212,7 +226,14 @@
     log.textContent = "";
     var active = activeButtons();
     state.history.forEach(function (e, i) {
-      if (e.text) {
+      if (e.from === "notice") {
+        log.appendChild(el("div", "relay-notice", notice(e)));
+      } else if (e.from === "rep") {
+        var said = el("div", "relay-msg rep");
+        said.appendChild(el("span", "relay-name", e.name));
+        said.appendChild(document.createTextNode(e.text));
+        log.appendChild(said);
+      } else if (e.text) {
         var bubble = el("div", "relay-msg " + e.from);
         fill(bubble, e.text, e.from === "bot");
         if (e.from === "visitor") paint(bubble);
@@ -349,7 +370,7 @@
     var first = state.history[0];
     var rebuilt = first && first.greeting ? [first] : [];
     entries.forEach(function (e) {
-      if (entry(e)) rebuilt.push({ from: e.from, text: e.text, buttons: cleanButtons(e.buttons) });
+      if (entry(e)) rebuilt.push(fromServer(e));
     });
     var recent = rebuilt.slice(-20).map(function (e) { return e.from + "\n" + e.text; });
     live.forEach(function (e) { if (recent.indexOf(e.from + "\n" + e.text) < 0) rebuilt.push(e); });
@@ -358,7 +379,25 @@
     save();
     render();
   }
+  function fromServer(e) {
+    if (e.from === "rep") return { from: "rep", name: e.name, text: e.text };
+    if (e.from === "notice") return { from: "notice", name: e.name, live: e.live === "end" ? "end" : "start", text: "" };
+    return { from: e.from, text: e.text, buttons: cleanButtons(e.buttons) };
+  }
+  // A live hand-off's message: a rep's words, or a notice of who is answering now.
+  function liveEntry(message) {
+    var marker = message.live, name = typeof marker.name === "string" ? marker.name : "";
+    if (marker.kind === "rep") return { from: "rep", name: name, text: typeof message.text === "string" ? message.text : "" };
+    return { from: "notice", name: name, live: marker.kind === "end" ? "end" : "start", text: "" };
+  }
   function onBot(message) {
+    if (message.live && typeof message.live === "object") {
+      var said = liveEntry(message);
+      if (said.from === "rep" && !said.text) return;
+      if (!ready) live.push(said);
+      add(said);
+      return;
+    }
     var e = { from: "bot", text: typeof message.text === "string" ? message.text : "",
               buttons: cleanButtons(message.quick_replies || message.buttons) };
     if (!e.text && !e.buttons.length) return;

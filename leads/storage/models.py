@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import declarative_base, relationship
 
 Base = declarative_base()
@@ -108,6 +108,22 @@ class HandoffStep(Base):
     rep_id = Column(String(64))
     rep_name = Column(String(200))
     at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class LiveSession(Base):
+    """A rep talking live with a web visitor through the Slack thread of the lead's card."""
+
+    __tablename__ = "live_sessions"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    lead_id = Column(String(32), ForeignKey("leads.id", ondelete="CASCADE"), nullable=False, index=True)
+    conversation_id = Column(String(128), nullable=False)
+    rep_name = Column(String(200), nullable=False)
+    slack_user = Column(String(64), nullable=False)
+    channel = Column(String(64), nullable=False)
+    thread_ts = Column(String(64), nullable=False)
+    started_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    ended_at = Column(DateTime(timezone=True))
+    __table_args__ = (Index("ix_live_sessions_thread", "channel", "thread_ts"),)
 
 
 class Note(Base):

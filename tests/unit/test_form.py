@@ -426,3 +426,24 @@ async def test_a_clear_stop_is_not_validated_so_that_the_stop_rule_ends_the_form
         tracker("Harbour Lane", "stop", "company", QUALIFIED, {"company": "Harbour Lane"})
     )
     assert slot_events(events)["company"] == "Harbour Lane"
+@pytest.mark.asyncio
+async def test_asking_for_a_person_mid_way_sets_nothing_so_rasa_hands_over_to_the_hand_off_rule():
+    known = {"need": "support tickets", "language": "en", "contact_email": "anna@northwind.example"}
+    messages, events = await validate(
+        tracker("Could I talk to a real person, please?", "request_human", "authority", known)
+    )
+    assert messages == [] and events == []
+
+
+@pytest.mark.asyncio
+async def test_after_a_hand_back_the_visitors_words_to_the_rep_are_not_read_as_an_answer():
+    known = {"need": "support tickets", "language": "en"}
+    said_to_the_rep = tracker("About 40 agents, mostly on phones", "inform", "authority", known)
+    said_to_the_rep.events += [
+        {"event": "bot", "text": "How many agents?", "metadata": {"live": {"kind": "rep", "name": "Emma Clarke"}}},
+        {"event": "resume"},
+    ]
+    messages, events = await validate(said_to_the_rep)
+    assert "utter_rephrase" not in responses(messages)
+    assert slot_events(events).get("authority") is None
+    assert "fallback_count" not in slot_events(events)

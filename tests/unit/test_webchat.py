@@ -121,3 +121,31 @@ def test_no_transcript_for_conversations_held_elsewhere_and_a_bounded_one_here()
     many = [event for i in range(MAX_HISTORY_ENTRIES) for event in (user(f"q{i}"), BotUttered(f"a{i}"))]
     shown = transcript(many, "socketio")
     assert len(shown) == MAX_HISTORY_ENTRIES and shown[-1] == {"from": "bot", "text": f"a{MAX_HISTORY_ENTRIES - 1}"}
+
+
+def test_a_live_hand_off_is_shown_with_the_reps_name_and_kept_in_the_leads_transcript():
+    from leads.transcripts import lines
+
+    start = {"kind": "start", "name": "Chloé Dubois", "channel": "C1", "thread_ts": "1.2", "label": "Visiteur"}
+    events = [
+        UserUttered("Je voudrais parler à quelqu'un", input_channel="socketio", timestamp=1_700_000_000),
+        BotUttered(metadata={"live": start}, timestamp=1_700_000_010),
+        BotUttered("Bonjour, <b>Chloé</b> ici", metadata={"live": {"kind": "rep", "name": "Chloé Dubois"}}),
+        UserUttered("Merci !", input_channel="socketio"),
+        BotUttered(metadata={"live": {"kind": "end", "name": "Chloé Dubois"}}),
+    ]
+    shown = transcript(events, "socketio")
+    assert shown[1:] == [
+        {"from": "notice", "live": "start", "name": "Chloé Dubois", "text": ""},
+        {"from": "rep", "name": "Chloé Dubois", "text": "Bonjour, <b>Chloé</b> ici"},
+        {"from": "visitor", "text": "Merci !"},
+        {"from": "notice", "live": "end", "name": "Chloé Dubois", "text": ""},
+    ]
+    assert "C1" not in str(shown)  # the Slack thread is never shown to the visitor
+    kept = lines([event.as_dict() for event in events])
+    assert [(line["sender"], line.get("name")) for line in kept] == [
+        ("visitor", None),
+        ("rep", "Chloé Dubois"),
+        ("visitor", None),
+    ]
+    assert kept[0]["at"] == "2023-11-14T22:13:20Z"

@@ -39,6 +39,7 @@ SIGNING_SECRET = "slack-test-signing-secret"
 API_TOKEN = "slack-leads-token"
 TEAM = "T0001"
 SLACK_CHANNEL = "bot.slack.SlackEventsInput"
+WEB_CHANNEL = "bot.webchat.WebChatInput"
 
 
 def post(url: str, raw: bytes, headers: Dict[str, str], timeout: float = 30) -> tuple:
@@ -188,11 +189,13 @@ class Workspace:
 
 
 def _credentials(tmp) -> str:
-    """The repository's Slack channel entry, next to the REST channel."""
+    """The repository's Slack and website channel entries, next to the REST channel (live hand-offs)."""
     channels = yaml.safe_load((ROOT / "credentials.yml").read_text())
     assert SLACK_CHANNEL in channels, "credentials.yml must open the Slack channel"
+    assert WEB_CHANNEL in channels, "credentials.yml must open the website channel"
     path = tmp / "credentials.yml"
-    path.write_text(yaml.safe_dump({"bot.channels.SafeRestInput": None, SLACK_CHANNEL: channels[SLACK_CHANNEL]}))
+    chosen = {"bot.channels.SafeRestInput": None, SLACK_CHANNEL: channels[SLACK_CHANNEL]}
+    path.write_text(yaml.safe_dump({**chosen, WEB_CHANNEL: channels[WEB_CHANNEL]}))
     return str(path)
 
 
@@ -215,6 +218,7 @@ def workspace(tmp_path_factory) -> Iterator[Workspace]:
         "REPS_FILE": str(reps_file),
         "LEADS_API_TOKEN": API_TOKEN,
         "RASA_URL": rasa_url,
+        "LEADS_URL": leads_url,
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack.url("/api/"),
