@@ -309,6 +309,8 @@ def crm_html(states: Sequence[Mapping[str, Any]], language: str) -> str:
             f"<b>{escape(text('crm', state['crm'], language))}</b> — {line}{detail}</li>"
         )
     return f"<h2>{escape(text('crm', 'title', language))}</h2><ul id='crm'>{''.join(items)}</ul>"
+
+
 def _speaker(line: Mapping[str, Any], language: str) -> str:
     """Who said a transcript line: the visitor, the assistant, or a rep by name (live hand-off)."""
     if line.get("sender") == "rep" and line.get("name"):

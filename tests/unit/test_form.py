@@ -426,6 +426,8 @@ async def test_a_clear_stop_is_not_validated_so_that_the_stop_rule_ends_the_form
         tracker("Harbour Lane", "stop", "company", QUALIFIED, {"company": "Harbour Lane"})
     )
     assert slot_events(events)["company"] == "Harbour Lane"
+
+
 @pytest.mark.asyncio
 async def test_asking_for_a_person_mid_way_sets_nothing_so_rasa_hands_over_to_the_hand_off_rule():
     known = {"need": "support tickets", "language": "en", "contact_email": "anna@northwind.example"}
