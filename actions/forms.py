@@ -26,7 +26,7 @@ from actions.conversation import (
 from actions.extraction import PHONE_ONLY, answer_intent
 from actions.parsing import is_free_mail, valid_email, valid_phone
 from actions.plausibility import plausible_text
-from actions.qualification import MISSED_SLOT, SKIPPED, referral_slots, required_slots
+from actions.qualification import FORM_QUESTIONS, MISSED_SLOT, SKIPPED, referral_slots, required_slots
 from actions.resources import lexicon
 
 COST_BENEFITS = ("upfront_savings", "indirect_cost_reduction")
@@ -40,6 +40,12 @@ def resumed_since_last_message(tracker: Tracker) -> bool:
         if event.get("event") == "resume":
             return True
     return False
+class FormQuestions:
+    """For a form's validation: the form's questions known here, as Rasa sends no domain (selective domain)."""
+
+    def domain_slots(self, domain: DomainDict) -> List[Text]:
+        """The form's ``required_slots`` in ``domain.yml``, whether or not the domain came with the call."""
+        return list(FORM_QUESTIONS[self.form_name()])  # type: ignore[attr-defined]
 
 
 class NeverLoop:
@@ -62,7 +68,7 @@ class NeverLoop:
         return extra
 
 
-class ValidateQualificationForm(NeverLoop, FormValidationAction):
+class ValidateQualificationForm(FormQuestions, NeverLoop, FormValidationAction):
     """Validates the qualification form and answers questions asked during it."""
 
     def name(self) -> Text:
@@ -151,7 +157,7 @@ class ValidateQualificationForm(NeverLoop, FormValidationAction):
         return {"blockers": value}
 
 
-class ValidateReferralForm(NeverLoop, FormValidationAction):
+class ValidateReferralForm(FormQuestions, NeverLoop, FormValidationAction):
     """Validates the referral form (an existing customer naming others, then who they are)."""
 
     def name(self) -> Text:

@@ -71,6 +71,13 @@ def referral_slots(slots: Dict[str, Any]) -> List[str]:
     return ["referrals"] if identified or slots.get("referrals") == [] else ["referrals", "referrer"]
 
 
+#: Every question each form may ask, in order: its ``required_slots`` in ``domain.yml``.
+FORM_QUESTIONS: Dict[str, List[str]] = {
+    "qualification_form": required_slots({"authority": "none", "consent": True}),
+    "referral_form": referral_slots({}),
+}
+
+
 def _text(value: Any) -> Optional[str]:
     """A text slot as the lead stores it: a question left unanswered is no value."""
     return value if isinstance(value, str) and value.strip() else None

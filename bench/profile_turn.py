@@ -133,10 +133,13 @@ def summary(turns: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
             "policies_ms_mean": sum(t["policies_estimate_ms"] for t in estimated) / len(estimated),
             "remainder_ms_mean": sum(t["policies_rest_ms"] for t in estimated) / len(estimated),
         }
-    positions: Dict[int, List[float]] = {}
+    positions: Dict[int, List[Dict[str, Any]]] = {}
     for turn in turns:
-        positions.setdefault(turn["position"], []).append(turn["policies_rest_ms"])
-    result["policies_rest_by_position"] = {str(p): sum(v) / len(v) for p, v in sorted(positions.items())}
+        positions.setdefault(turn["position"], []).append(turn)
+    result["policies_rest_by_position"] = {
+        str(p): sum(t["policies_rest_ms"] for t in v) / len(v) for p, v in sorted(positions.items())
+    }
+    result["work_by_position"] = {str(p): work_per_turn(v) for p, v in sorted(positions.items())}
     calls = [t for t in turns if t["action_calls"]]
     if calls:
         result["action_request_kb_mean"] = (
@@ -144,6 +147,22 @@ def summary(turns: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
         )
         result["action_calls_per_turn"] = sum(len(t["action_calls"]) for t in turns) / len(turns)
     return result
+
+
+def work_per_turn(turns: Sequence[Dict[str, Any]]) -> Dict[str, float]:
+    """What turns did, on average: action server calls, kB sent per call, predictions, lead writes.
+
+    Counts and sizes, unlike times, do not depend on what else the machine is doing.
+    """
+    calls = sum(len(t["action_calls"]) for t in turns)
+    return {
+        "turns": len(turns),
+        "action_calls": calls / len(turns),
+        "kb_per_call": sum(t["action_request_bytes"] for t in turns) / calls / 1024 if calls else 0.0,
+        "kb_per_turn": sum(t["action_request_bytes"] for t in turns) / len(turns) / 1024,
+        "predictions": sum(t["predictions"] for t in turns) / len(turns),
+        "db_writes": sum(t["db_writes"] for t in turns) / len(turns),
+    }
 
 
 def example_turn(turns: Sequence[Dict[str, Any]]) -> Dict[str, Any]:

@@ -6,6 +6,7 @@ tests' own helpers.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from bench.settings import ROOT, redis_address
+from common.endpoints import action_endpoint
 from testkit.servers import free_port, wait_ready
 
 BIN = Path(sys.executable).parent
@@ -108,7 +110,10 @@ def endpoints_file(folder: Path, actions_url: Optional[str], shared_stores: Opti
 
     ``shared_stores`` is the key prefix that keeps the benchmark's conversations apart in Redis.
     """
-    lines = [f'action_endpoint:\n  url: "{actions_url}/webhook"'] if actions_url else []
+    lines = []
+    if actions_url:  # as make run calls the action server (common.endpoints.action_endpoint)
+        action = action_endpoint(f"{actions_url}/webhook")
+        lines.append("action_endpoint:" + "".join(f"\n  {key}: {json.dumps(value)}" for key, value in action.items()))
     if shared_stores:
         redis, port = redis_address()
         for store in ("tracker_store", "lock_store"):

@@ -51,13 +51,17 @@ class Settings:
     targets: Dict[str, float] = field(default_factory=lambda: dict(TARGETS))
 
 
-#: The goals the report checks every figure against.
+#: The goals the report checks every figure against (reported, never asserted in tests): understanding
+#: on the held-out sets; one Rasa process against stock Rasa at the highest load level (50 conversations,
+#: same run, same machine); the latency of a conversation's 15th message against its first's at that
+#: level; the peak memory of each Rasa process, alone and in the scaled set-up.
 TARGETS: Dict[str, float] = {
     "intent_macro_f1": 0.92,
     "entity_f1": 0.88,
-    "p50_vs_stock_max": 1.5,
-    "throughput_vs_stock_min": 1.0,
-    "rasa_peak_rss_mb_max": 1300.0,
+    "throughput_vs_stock_min": 1.2,
+    "p95_vs_stock_max": 1.0,
+    "fifteenth_vs_first_max": 1.3,
+    "rasa_process_mb_max": 750.0,
 }
 
 

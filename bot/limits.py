@@ -7,24 +7,53 @@
   routes, applied the same way, before the body is read;
 - ``RateLimiter``: a sliding one-minute window per key (a visitor, a network
   address): over the limit, the caller answers 429 with ``Retry-After`` (HTTP)
-  or a polite message (the web chat's socket), in the visitor's language.
+  or a polite message (the web chat's socket), in the visitor's language;
+- ``SharedRateLimiter``: the same window kept in Redis (one Lua script per
+  message, atomic), so that several Rasa processes count a visitor's messages
+  together; used when Redis is configured (``settings.rate_limit_redis_url``).
+  While Redis does not answer, each process counts in memory.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import math
 import threading
 import time
+import uuid
 from collections import OrderedDict, deque
-from typing import Any, Callable, Deque, Dict, Optional, Text
+from typing import Any, Callable, Deque, Dict, Optional, Text, Union
 
 from sanic import Blueprint, Sanic
 
 from bot.language import detect_language
 from common import settings
 
+logger = logging.getLogger(__name__)
+
 WINDOW_SECONDS = 60.0
 MAX_TRACKED_KEYS = 100_000
+#: How long a process counts in memory after Redis failed to answer, before it asks Redis again.
+REDIS_RETRY_SECONDS = 30.0
+#: Redis must answer within this (it is on the message's path); else the count is kept in memory.
+REDIS_TIMEOUT_SECONDS = 0.5
+
+#: One key's sliding window in a sorted set, in one atomic step on the Redis server's clock.
+#: KEYS[1]: the key; ARGV: the limit, the window in ms, a unique member. Returns the ms to wait (0: counted).
+SLIDING_WINDOW = """
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) * 1000 + math.floor(tonumber(now_parts[2]) / 1000)
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return math.max(1, window - (now - tonumber(oldest[2])))
+end
+redis.call('ZADD', KEYS[1], now, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], window)
+return 0
+"""
 
 #: What a visitor who sends too fast reads, per language.
 TOO_FAST = {
@@ -69,12 +98,79 @@ class RateLimiter:
             return 0.0
 
 
+class SharedRateLimiter:
+    """At most ``limit`` events per key in any minute, counted in Redis for every process that shares it.
+
+    Keys are stored hashed under ``prefix`` (no visitor id or address is written
+    to Redis). When Redis does not answer, the process counts in memory for
+    ``REDIS_RETRY_SECONDS``, then tries Redis again: visitors are never refused
+    because Redis is down.
+    """
+
+    def __init__(
+        self,
+        limit: int,
+        url: str,
+        prefix: str,
+        window: float = WINDOW_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        import redis
+
+        self.limit, self.window, self.prefix, self.clock = limit, window, prefix, clock
+        self.fallback = RateLimiter(limit, window, clock)
+        self._errors = (redis.RedisError, OSError)
+        self._client = redis.Redis.from_url(
+            url, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS
+        )
+        self._script = self._client.register_script(SLIDING_WINDOW)
+        self._in_memory_until = 0.0
+
+    def redis_key(self, key: str) -> str:
+        """Where ``key``'s window is kept in Redis."""
+        return f"{self.prefix}{hashlib.sha256(key.encode('utf-8', 'replace')).hexdigest()[:32]}"
+
+    def hit(self, key: str) -> float:
+        """Count one event for ``key``; ``0`` when allowed, else the seconds to wait."""
+        if self.limit <= 0 or not key:
+            return 0.0
+        now = self.clock()
+        if now >= self._in_memory_until:
+            try:
+                wait_ms = self._script(
+                    keys=[self.redis_key(key)], args=[self.limit, int(self.window * 1000), uuid.uuid4().hex]
+                )
+                return int(wait_ms) / 1000.0
+            except self._errors as error:
+                self._in_memory_until = now + REDIS_RETRY_SECONDS
+                logger.warning(
+                    "Rate counters: Redis did not answer (%s); this process counts alone for %.0f s",
+                    type(error).__name__,
+                    REDIS_RETRY_SECONDS,
+                )
+        return self.fallback.hit(key)
+
+
+Limiter = Union[RateLimiter, SharedRateLimiter]
+
+
+def rate_limiter(limit: int, kind: str) -> Limiter:
+    """A limiter of ``limit`` events a minute: shared in Redis when configured, else in this process.
+
+    ``kind`` (``visitor``, ``address``) keeps the counters of different limits apart in Redis.
+    """
+    url = settings.rate_limit_redis_url()
+    if not url or limit <= 0:
+        return RateLimiter(limit)
+    return SharedRateLimiter(limit, url, f"{settings.lock_key_prefix()}:rate:{kind}:")
+
+
 class ChannelLimits:
     """The per-visitor and per-address limiters of one channel."""
 
     def __init__(self, per_visitor: Optional[int] = None, per_address: Optional[int] = None) -> None:
-        self.visitors = RateLimiter(settings.rate_per_visitor() if per_visitor is None else per_visitor)
-        self.addresses = RateLimiter(settings.rate_per_address() if per_address is None else per_address)
+        self.visitors = rate_limiter(settings.rate_per_visitor() if per_visitor is None else per_visitor, "visitor")
+        self.addresses = rate_limiter(settings.rate_per_address() if per_address is None else per_address, "address")
 
     def check(self, visitor: str, address: str = "") -> int:
         """``0`` when the message may go on, else the whole seconds to wait (for ``Retry-After``)."""

@@ -30,11 +30,21 @@ def tracker_store(database_url: Optional[str] = None) -> Dict[str, Any]:
     return {"type": "SQL", "dialect": "sqlite", "db": str(path)}
 
 
-def render(actions_url: str, actions_token: str = "", database_url: Optional[str] = None) -> str:
-    """The endpoints file's YAML (JSON is YAML): action endpoint and tracker store."""
-    action: Dict[str, Any] = {"url": actions_url}
+def action_endpoint(actions_url: str, actions_token: str = "") -> Dict[str, Any]:
+    """Rasa's action endpoint: the action server, its token, and the domain sent only where asked for.
+
+    With ``enable_selective_domain`` Rasa sends the domain (34 kB) only to the
+    actions marked ``send_domain: true`` in ``domain.yml``; ours read none of it.
+    """
+    action: Dict[str, Any] = {"url": actions_url, "enable_selective_domain": True}
     if actions_token:
         action["token"] = actions_token  # sent as ?token=… with every action call
+    return action
+
+
+def render(actions_url: str, actions_token: str = "", database_url: Optional[str] = None) -> str:
+    """The endpoints file's YAML (JSON is YAML): action endpoint and tracker store."""
+    action = action_endpoint(actions_url, actions_token)
     return json.dumps({"action_endpoint": action, "tracker_store": tracker_store(database_url)}, indent=2) + "\n"
 
 

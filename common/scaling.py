@@ -18,6 +18,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from urllib.parse import parse_qsl, unquote, urlparse
 
 from common import settings
+from common.endpoints import action_endpoint
 
 
 @dataclass(frozen=True)
@@ -108,11 +109,8 @@ def endpoints(services: Services, actions_url: str, actions_token: Optional[str]
 
     ``actions_token``, when given, is sent to the action server in an ``Authorization`` header.
     """
-    action: Dict[str, Any] = {"url": actions_url}
-    if actions_token:
-        action["token"] = actions_token
     return {
-        "action_endpoint": action,
+        "action_endpoint": action_endpoint(actions_url, actions_token or ""),
         "tracker_store": tracker_store(services.database_url),
         "lock_store": lock_store(services.redis_url, services.lock_prefix),
         "event_broker": event_broker(services.rabbitmq_url, services.exchange, services.queues),

@@ -192,6 +192,14 @@ def redis_url() -> str:
     return env("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
+def rate_limit_redis_url() -> Optional[str]:
+    """Where the public channels' rate counters are shared by every Rasa process: ``RATE_LIMIT_REDIS_URL``,
+    else ``REDIS_URL`` when it is set (``make scale``, compose, Helm); ``None``: each process counts in memory.
+    ``RATE_LIMIT_REDIS_URL=memory`` keeps the counters in memory even with ``REDIS_URL`` set."""
+    url = env("RATE_LIMIT_REDIS_URL") or env("REDIS_URL")
+    return None if not url or url == "memory" else url
+
+
 def rabbitmq_url() -> str:
     """Rasa's event broker: ``RABBITMQ_URL`` (``amqp://guest:guest@127.0.0.1:5672/``)."""
     return env("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")

@@ -160,6 +160,7 @@ def test_the_generated_endpoints_file_is_what_rasa_reads() -> None:
     file.write_text(scaling.to_yaml(scaling.endpoints(services, "http://a:5055/webhook", actions_token="t0k")))
     read = read_endpoints_from_path(str(file))
     assert read.action.url == "http://a:5055/webhook" and read.action.token == "t0k"
+    assert read.action.kwargs["enable_selective_domain"] is True, "the domain is not sent with every call"
     tracker = read.tracker_store.kwargs
     assert (read.tracker_store.url, tracker["port"], tracker["db"], tracker["password"]) == (
         "db",

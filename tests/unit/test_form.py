@@ -21,6 +21,8 @@ from actions.forms import ValidateQualificationForm
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN: Dict[str, Any] = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+#: The domain the Rasa server sends with each call: none (selective domain, ``common.endpoints``).
+SENT: Dict[str, Any] = {}
 
 
 #: Every question before the contact details, answered.
@@ -74,10 +76,10 @@ def tracker(
     )
 
 
-async def validate(t: Tracker) -> tuple:
-    """``(messages, events)`` of one run of the form's validation."""
+async def validate(t: Tracker, domain: Optional[Dict[str, Any]] = None) -> tuple:
+    """``(messages, events)`` of one run of the form's validation (with the domain Rasa sends: none)."""
     dispatcher = CollectingDispatcher()
-    events = await ValidateQualificationForm().run(dispatcher, t, DOMAIN)
+    events = await ValidateQualificationForm().run(dispatcher, t, SENT if domain is None else domain)
     return dispatcher.messages, events
 
 
@@ -188,11 +190,11 @@ async def test_a_bare_yes_to_who_else_gets_asked_who():
     known = {"need": "tickets", "authority": "decision_maker"}
     for action, slot in ((ActionAskAllies(), "allies"), (ActionAskBlockers(), "blockers")):
         dispatcher = CollectingDispatcher()
-        await action.run(dispatcher, tracker("yes", "affirm", slot, known), DOMAIN)
+        await action.run(dispatcher, tracker("yes", "affirm", slot, known), SENT)
         assert responses(dispatcher.messages) == ["utter_ask_who"]
 
         dispatcher = CollectingDispatcher()
-        await action.run(dispatcher, tracker("our CFO", "inform", "need", known), DOMAIN)
+        await action.run(dispatcher, tracker("our CFO", "inform", "need", known), SENT)
         assert responses(dispatcher.messages) == [f"utter_ask_{slot}"]
 
 
@@ -200,13 +202,13 @@ async def test_a_bare_yes_to_who_else_gets_asked_who():
 async def test_the_fallback_names_the_languages_for_another_language_and_offers_a_person_when_stuck():
     dispatcher = CollectingDispatcher()
     events = await ActionFallback().run(
-        dispatcher, tracker("Guten Tag wir suchen eine neue Lösung", "nlu_fallback"), DOMAIN
+        dispatcher, tracker("Guten Tag wir suchen eine neue Lösung", "nlu_fallback"), SENT
     )
     assert responses(dispatcher.messages) == ["utter_languages"]
     assert slot_events(events)["fallback_count"] == 1
 
     dispatcher = CollectingDispatcher()
-    events = await ActionFallback().run(dispatcher, tracker("??", "nlu_fallback", known={"fallback_count": 1}), DOMAIN)
+    events = await ActionFallback().run(dispatcher, tracker("??", "nlu_fallback", known={"fallback_count": 1}), SENT)
     assert responses(dispatcher.messages) == ["utter_offer_human"]
     assert slot_events(events)["fallback_count"] == 0
 
@@ -219,7 +221,7 @@ async def test_an_answer_not_understood_is_asked_differently_then_the_question_i
     assert slot_events(events)["question_missed"] == "authority"
     assert slot_events(events).get("requested_slot") == "authority"
     dispatcher = CollectingDispatcher()
-    await ActionAskAuthority().run(dispatcher, tracker("", known={**known, "question_missed": "authority"}), DOMAIN)
+    await ActionAskAuthority().run(dispatcher, tracker("", known={**known, "question_missed": "authority"}), SENT)
     assert responses(dispatcher.messages) == ["utter_ask_authority_choice"]
     # second miss in a row: the form moves on without the fact
     missed = {**known, "question_missed": "authority"}
@@ -449,3 +451,45 @@ async def test_after_a_hand_back_the_visitors_words_to_the_rep_are_not_read_as_a
     assert "utter_rephrase" not in responses(messages)
     assert slot_events(events).get("authority") is None
     assert "fallback_count" not in slot_events(events)
+def test_the_forms_questions_known_to_the_action_server_are_those_of_the_domain():
+    from actions.forms import ValidateReferralForm
+    from actions.qualification import FORM_QUESTIONS
+
+    assert FORM_QUESTIONS == {name: form["required_slots"] for name, form in DOMAIN["forms"].items()}
+    for action in (ValidateQualificationForm(), ValidateReferralForm()):
+        assert (
+            action.domain_slots({})
+            == action.domain_slots(DOMAIN)
+            == DOMAIN["forms"][action.form_name()]["required_slots"]
+        )
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "text,intent,requested,known,extracted",
+    [
+        ("anna@acme", "inform", "contact_email", {**QUALIFIED, "contact_name": "Anna"}, {"contact_email": "anna@acme"}),
+        (
+            "Yes, with all of us",
+            "affirm",
+            "summary_confirmed",
+            {**QUALIFIED, "contact_name": "A", "contact_email": "a@b.co", "company": "Acme", "contact_phone": ""},
+            {"summary_confirmed": True},
+        ),
+        ("hmm", "inform", "authority", {"need": "tickets"}, None),
+        ("'; DROP TABLE leads; --", "inform", "allies", QUALIFIED, None),
+        (
+            "Our CFO decides",
+            "inform",
+            "authority",
+            {"need": "tickets", "question_missed": "authority"},
+            {"authority": "none"},
+        ),
+        ("no", "deny", "consent", {k: v for k, v in QUALIFIED.items() if k != "consent"}, {"consent": False}),
+    ],
+)
+async def test_the_validation_says_and_sets_the_same_without_the_domain(text, intent, requested, known, extracted):
+    """Rasa sends no domain to the action server (selective domain): every answer is what it was with it."""
+    with_domain = await validate(tracker(text, intent, requested, known, extracted), DOMAIN)
+    without = await validate(tracker(text, intent, requested, known, extracted), SENT)
+    assert without == with_domain

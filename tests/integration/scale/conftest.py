@@ -33,6 +33,8 @@ from tests.fakes.receiver import Receiver
 from tests.integration.e2e.conftest import _reps_file
 
 API_TOKEN = "scale-leads-token"
+#: Messages a visitor may send per minute, to both processes together.
+VISITOR_LIMIT = 12
 #: How long a process may take to answer (two Rasa processes load the model at once).
 START_SECONDS = 600
 
@@ -133,6 +135,8 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
             "REPS_FILE": str(_reps_file(tmp, receiver, leads_url)),
             "LEADS_API_TOKEN": API_TOKEN,
             "RASA_URL": f"http://127.0.0.1:{rasa_ports[0]}",
+            # Above any one conversation of these tests, low enough to be reached (counted in Redis).
+            "RATE_LIMIT_VISITOR": str(VISITOR_LIMIT),
         }
         found = Cluster(tmp, isolated, env, receiver)
         found.rasa_ports = rasa_ports

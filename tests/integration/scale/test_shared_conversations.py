@@ -17,7 +17,8 @@ from analytics import store
 from leads.storage.db import session_scope
 from leads.storage.models import Lead
 from testkit.scaled import rabbitmq
-from testkit.servers import PREFIXES
+from testkit.servers import PREFIXES, http
+from tests.integration.scale.conftest import VISITOR_LIMIT
 
 QUALIFICATION = (
     "Hi, I'm Sarah Collins, head of support at Northbay Logistics. We get far too many repetitive "
@@ -154,6 +155,22 @@ def test_every_event_is_counted_once_across_a_broker_restart(cluster):
     assert asked and all(rows[(question, "en", "rest")].reached >= 1 for question in asked), (asked, rows)
     totals = store.totals(engine)
     assert totals["conversations_by_channel"].get("rest", 0) >= 1
+
+
+def test_a_visitor_is_limited_across_the_processes_not_per_process(cluster):
+    sender = f"limit-{uuid.uuid4().hex[:8]}"
+    for i in range(VISITOR_LIMIT):  # half to each process: each alone would allow twice as many
+        cluster.say(i % 2, sender, "Hi there")
+    for index in (0, 1):
+        status, body = http(
+            "POST", f"{cluster.url(index)}/webhooks/rest/webhook", {"sender": sender, "message": "Hi there"}
+        )
+        assert status == 429, (index, status, body)
+        assert body["error"].startswith("You're sending messages faster")
+    other = f"limit-{uuid.uuid4().hex[:8]}"
+    assert cluster.say(1, other, "Hi there"), "another visitor goes on"
+    users = [e for e in cluster.tracker(0, sender)["events"] if e["event"] == "user"]
+    assert len(users) == VISITOR_LIMIT, "a refused message is not processed"
 
 
 def test_a_process_killed_mid_conversation_leaves_the_conversation_to_the_other(cluster):
