@@ -40,6 +40,8 @@ def resumed_since_last_message(tracker: Tracker) -> bool:
         if event.get("event") == "resume":
             return True
     return False
+
+
 class FormQuestions:
     """For a form's validation: the form's questions known here, as Rasa sends no domain (selective domain)."""
 

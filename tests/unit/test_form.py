@@ -451,6 +451,8 @@ async def test_after_a_hand_back_the_visitors_words_to_the_rep_are_not_read_as_a
     assert "utter_rephrase" not in responses(messages)
     assert slot_events(events).get("authority") is None
     assert "fallback_count" not in slot_events(events)
+
+
 def test_the_forms_questions_known_to_the_action_server_are_those_of_the_domain():
     from actions.forms import ValidateReferralForm
     from actions.qualification import FORM_QUESTIONS
