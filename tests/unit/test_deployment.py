@@ -132,7 +132,15 @@ def test_the_helm_endpoints_are_those_of_make_scale() -> None:
     assert helm["eventBroker"]["type"] == generated["event_broker"]["type"] == "pika"
     assert helm["eventBroker"]["queues"] == generated["event_broker"]["queues"]
     assert helm["eventBroker"]["exchange_name"] == generated["event_broker"]["exchange_name"]
-    assert helm["action"]["endpointURL"].endswith(f":{make_default('ACTIONS_PORT')}/webhook")
+    action = helm["additionalEndpoints"]["action_endpoint"]
+    assert action["url"].endswith(f":{make_default('ACTIONS_PORT')}/webhook")
+    assert action["token"] == "${ACTIONS_TOKEN}", "Rasa must send the action servers' token"
+    assert action["enable_selective_domain"] is generated["action_endpoint"]["enable_selective_domain"] is True
+    # the chart writes its own action endpoint (without the token) unless the action server is neither
+    # installed nor external (charts/rasa/templates/helpers/_action-server.tpl)
+    assert not RASA_VALUES["rasa-action-server"]["install"]
+    assert not RASA_VALUES["rasa-action-server"]["external"]["enabled"]
+    assert RASA_VALUES["applicationSettings"]["cors"] not in ("*", "", None)
     assert RASA_VALUES["applicationSettings"]["port"] == int(make_default("RASA_PORT"))
 
 
