@@ -9,7 +9,8 @@ the action call's body (``prefix_stripping_for_custom_actions`` in
 
 - the latest visitor message as it was read, in full (also in ``latest_message``);
 - earlier visitor messages with their text, intent and entities;
-- every other event without Rasa's ``metadata`` (the model and assistant ids);
+- every other event without the model and assistant ids Rasa stamps in its ``metadata``
+  (what else is there, such as a live hand-off's marker on a rep's message, stays);
 - earlier bot messages with their text, without buttons and attachments.
 
 What the actions read (slots, the latest message, each event's kind, name,
@@ -27,6 +28,8 @@ import pluggy
 logger = logging.getLogger(__name__)
 hookimpl = pluggy.HookimplMarker("rasa")
 
+#: What Rasa stamps on every event's metadata; anything else there is kept.
+RASA_STAMPS = ("model_id", "assistant_id")
 #: What is kept of the NLU's reading of a visitor message before the latest one.
 KEPT_PARSE_DATA = ("intent", "entities", "text", "message_id")
 
@@ -40,6 +43,9 @@ def slim_events(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
             slim.append(event)  # the message being answered: as it was read
             continue
         copy = {key: value for key, value in event.items() if key != "metadata"}
+        kept = {k: v for k, v in (event.get("metadata") or {}).items() if k not in RASA_STAMPS}
+        if kept:  # what the channels and the leads server put there (a live hand-off's marker) stays
+            copy["metadata"] = kept
         kind = event.get("event")
         if kind == "user" and isinstance(event.get("parse_data"), dict):
             copy["parse_data"] = {k: v for k, v in event["parse_data"].items() if k in KEPT_PARSE_DATA}

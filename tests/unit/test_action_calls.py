@@ -107,6 +107,19 @@ def test_the_slim_call_keeps_every_event_and_what_the_actions_read():
     assert len(json.dumps(slim)) < 0.7 * len(json.dumps(body))
 
 
+def test_metadata_other_than_rasas_stamps_stays():
+    from bot.action_calls import slim_events
+
+    live = {"live": {"kind": "rep", "name": "Emma Clarke"}}
+    events = [
+        {"event": "bot", "text": "Hi, Emma here", "metadata": {**STAMP, **live}, "data": {"buttons": []}},
+        {"event": "user", "text": "hello", "metadata": STAMP, "parse_data": {"intent": {"name": "greet"}}},
+    ]
+    slim = slim_events(events)
+    assert slim[0]["metadata"] == live and "data" not in slim[0]
+    assert slim[1] == events[1]
+
+
 def test_the_tracker_itself_is_left_as_it_was():
     tracker = conversation(*TURNS[0])
     before = copy.deepcopy(tracker.current_state(EventVerbosity.ALL))
