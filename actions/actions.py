@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import lead_bridge
 from actions.answers import utter_answer
-from actions.conversation import ends_conversation, intent_of, not_understood
+from actions.conversation import QUESTION_INTENTS, ends_conversation, intent_of, not_understood
 from actions.extraction import extract_facts
 from actions.plausibility import foreign_language
 from actions.qualification import MISSED_SLOT, summary_text
@@ -108,8 +108,13 @@ class ActionAskAuthority(Action):
         return "action_ask_authority"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        missed = tracker.get_slot(MISSED_SLOT) == "authority"
-        dispatcher.utter_message(response="utter_ask_authority_choice" if missed else "utter_ask_authority")
+        if tracker.get_slot(MISSED_SLOT) != "authority":
+            dispatcher.utter_message(response="utter_ask_authority")
+        elif intent_of(tracker) in QUESTION_INTENTS:
+            # the visitor asked something on the way and was answered: nothing was misunderstood
+            dispatcher.utter_message(response="utter_ask_authority_choice_after_question")
+        else:
+            dispatcher.utter_message(response="utter_ask_authority_choice")
         return []
 
 

@@ -52,7 +52,7 @@ def test_the_buttons_of_where_the_visitor_stands_go_out_on_slack_and_teams_as_th
     from bot.teams import hero_card
 
     domain = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text(encoding="utf-8"))
-    for name in ("utter_ask_interest_stage", "utter_ask_authority_choice"):
+    for name in ("utter_ask_interest_stage", "utter_ask_authority_choice", "utter_ask_authority_choice_after_question"):
         for variant in domain["responses"][name]:
             buttons = variant["buttons"]
             payloads = [b["payload"] for b in buttons]

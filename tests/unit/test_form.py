@@ -223,6 +223,11 @@ async def test_an_answer_not_understood_is_asked_differently_then_the_question_i
     dispatcher = CollectingDispatcher()
     await ActionAskAuthority().run(dispatcher, tracker("", known={**known, "question_missed": "authority"}), SENT)
     assert responses(dispatcher.messages) == ["utter_ask_authority_choice"]
+    # after a question on the way (answered), the buttons come without "sorry, I did not follow"
+    dispatcher = CollectingDispatcher()
+    asked = tracker("how much is it?", "ask_pricing", known={**known, "question_missed": "authority"})
+    await ActionAskAuthority().run(dispatcher, asked, SENT)
+    assert responses(dispatcher.messages) == ["utter_ask_authority_choice_after_question"]
     # second miss in a row: the form moves on without the fact
     missed = {**known, "question_missed": "authority"}
     messages, events = await validate(tracker("well, depends", requested="authority", known=missed))
