@@ -67,6 +67,23 @@ class Result:
         return [f"{name}: expected {want!r}, got {got!r}" for name, ok, want, got in self.checks if not ok]
 
 
+def qualifying_turns(email: str = "s.collins@northbay-logistics.com") -> List[str]:
+    """A prospect who qualifies, a message each: need, authority, buying center, benefit, vendor, contact."""
+    return [
+        "Hi, I'm Sarah Collins, head of support at Northbay Logistics. We get far too many repetitive "
+        "tickets and I'm comparing you with Zendesk.",
+        "Yes, I make the final decision.",
+        "Our CFO James Carter will want a say.",
+        "Our IT team worries about security.",
+        "Lower costs",
+        "We use Zendesk",
+        "yes",
+        email,
+        "skip",
+        "Yes, that's right",
+    ]
+
+
 def load(language: str) -> List[Dict[str, Any]]:
     """The conversations of one language."""
     return yaml.safe_load((DATA / f"{language}.yml").read_text(encoding="utf-8")) or []

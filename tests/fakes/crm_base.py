@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import parse_qs, urlsplit
+
+from testkit.polling import poll
 
 #: ``(status, JSON body or None, extra headers)``
 Answer = Tuple[int, Any, Dict[str, str]]
@@ -97,14 +98,11 @@ class CrmServer:
             ]
 
     def wait_for(self, found: Callable[[], Any], timeout: float = 60) -> Any:
-        """Poll until ``found()`` is truthy; its value, or an assertion error."""
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            value = found()
-            if value:
-                return value
-            time.sleep(0.2)
-        raise AssertionError(f"nothing arrived within {timeout}s; requests: {self.requests[-5:]}")
+        """Poll until ``found()`` is truthy; its value, or an assertion error naming the latest requests."""
+        value = poll(found, timeout)
+        if not value:
+            raise AssertionError(f"nothing arrived within {timeout}s; requests: {self.requests[-5:]}")
+        return value
 
     def stop(self) -> None:
         self._server.shutdown()

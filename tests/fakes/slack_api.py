@@ -21,6 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, List, Optional
 from urllib.parse import parse_qs
 
+from testkit.polling import wait_for
+
 BOT_USER = "UBOT0001"
 
 
@@ -111,13 +113,7 @@ class SlackApi:
     @staticmethod
     def wait_for(found: Callable[[], Any], timeout: float = 45) -> Any:
         """Poll until ``found()`` is truthy; its value, or an assertion error."""
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            value = found()
-            if value:
-                return value
-            time.sleep(0.2)
-        raise AssertionError(f"nothing arrived within {timeout}s")
+        return wait_for(found, "the expected Slack calls", timeout)
 
     def stop(self) -> None:
         self._server.shutdown()

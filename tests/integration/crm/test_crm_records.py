@@ -8,10 +8,9 @@ the conversation goes on and the same records are updated; a CRM that answers
 from __future__ import annotations
 
 import asyncio
-import time
 import urllib.request
 import uuid
-from typing import Any, Callable, Dict, List
+from typing import Any, Dict, List
 
 from sqlalchemy import select
 
@@ -19,41 +18,16 @@ from leads.crm import mapping
 from leads.storage.db import session_scope
 from leads.storage.models import Attempt, CrmRecord, Delivery, Lead
 from leads.storage.repository import lead_to_contract
+from testkit.conversations import qualifying_turns
+from testkit.polling import wait_for
 from testkit.servers import http
 from tests.integration.browser.test_socket_channel import Client
 from tests.integration.crm.conftest import API_TOKEN
 
 
-def turns(email: str) -> List[str]:
-    """A prospect who qualifies: a need, authority, the buying center, a benefit, a vendor, a contact."""
-    return [
-        "Hi, I'm Sarah Collins, head of support at Northbay Logistics. We get far too many repetitive "
-        "tickets and I'm comparing you with Zendesk.",
-        "Yes, I make the final decision.",
-        "Our CFO James Carter will want a say.",
-        "Our IT team worries about security.",
-        "Lower costs",
-        "We use Zendesk",
-        "yes",
-        email,
-        "skip",
-        "Yes, that's right",
-    ]
-
-
 def say_rest(stack, sender: str, text: str) -> None:
     status, replies = http("POST", f"{stack.url}/webhooks/rest/webhook", {"sender": sender, "message": text})
     assert status == 200 and isinstance(replies, list), (status, replies)
-
-
-def wait_for(found: Callable[[], Any], timeout: float = 60) -> Any:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = found()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"not within {timeout}s")
 
 
 def lead_of(stack, conversation_id: str) -> Dict[str, Any]:
@@ -119,7 +93,7 @@ def assert_mapped(stack, lead: Dict[str, Any], held: Dict[str, List[Dict[str, An
 def test_a_qualified_rest_conversation_makes_one_record_per_crm_then_updates_it(stack):
     sender = f"crm-rest-{uuid.uuid4().hex[:8]}"
     email = f"sarah.{sender[-8:]}@northbay-logistics.com"
-    for text in turns(email):
+    for text in qualifying_turns(email):
         say_rest(stack, sender, text)
     lead = wait_for(lambda: (found := lead_of(stack, f"rest_{sender}")) and found["handoff"] and found)
     held = wait_for(lambda: one_each(stack, email))
@@ -164,7 +138,7 @@ def test_a_qualified_widget_conversation_makes_one_record_per_crm(stack):
     async def converse() -> str:
         async with Client(stack.url, origin="https://www.customer.example") as client:
             _, session_id = await client.session(None)
-            for text in turns(email):
+            for text in qualifying_turns(email):
                 await client.say(session_id, text, {"locale": "en-GB"})
             return session_id
 
@@ -182,7 +156,7 @@ def test_a_crm_that_answers_429_or_500_gets_the_lead_after_a_retry(stack):
     stack.crms["pipedrive"].fail_next(1, 500)
     sender = f"crm-retry-{uuid.uuid4().hex[:8]}"
     email = f"sarah.{sender[-8:]}@northbay-logistics.com"
-    for text in turns(email):
+    for text in qualifying_turns(email):
         say_rest(stack, sender, text)
     lead = wait_for(lambda: (found := lead_of(stack, f"rest_{sender}")) and found["handoff"] and found)
     held = wait_for(lambda: one_each(stack, email), timeout=90)

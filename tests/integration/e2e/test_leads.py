@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -14,18 +13,9 @@ from sqlalchemy.orm import selectinload
 from leads import notify
 from leads.storage.db import session_scope
 from leads.storage.models import Lead
+from testkit.conversations import qualifying_turns
+from testkit.polling import poll as wait_for
 from tests.integration.e2e.conftest import API_TOKEN, CRM_SECRET, http
-
-
-def wait_for(check, timeout: float = 30.0, every: float = 0.5):
-    """Poll until ``check()`` returns something true."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(every)
-    return check()
 
 
 def leads_of(assistant, sender: str):
@@ -45,19 +35,7 @@ def api(assistant, path: str):
 
 def qualify(assistant, sender: str) -> list:
     replies = []
-    for text in (
-        "Hi, I'm Sarah Collins, head of support at Northbay Logistics. We get far too many repetitive "
-        "tickets and I'm comparing you with Zendesk.",
-        "Yes, I make the final decision.",
-        "Our CFO James Carter will want a say.",
-        "Our IT team worries about security.",
-        "Lower costs",
-        "We use Zendesk",
-        "yes",
-        "s.collins@northbay-logistics.com",
-        "skip",
-        "Yes, that's right",
-    ):
+    for text in qualifying_turns():
         replies += [r.get("text") for r in assistant.say(sender, text)]
     return replies
 

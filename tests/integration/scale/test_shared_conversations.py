@@ -16,34 +16,13 @@ from sqlalchemy.orm import selectinload
 from analytics import store
 from leads.storage.db import session_scope
 from leads.storage.models import Lead
+from testkit.conversations import qualifying_turns
+from testkit.polling import poll as wait_for
 from testkit.scaled import rabbitmq
 from testkit.servers import PREFIXES, http
 from tests.integration.scale.conftest import VISITOR_LIMIT
 
-QUALIFICATION = (
-    "Hi, I'm Sarah Collins, head of support at Northbay Logistics. We get far too many repetitive "
-    "tickets and I'm comparing you with Zendesk.",
-    "Yes, I make the final decision.",
-    "Our CFO James Carter will want a say.",
-    "Our IT team worries about security.",
-    "Lower costs",
-    "We use Zendesk",
-    "yes",
-    "s.collins@northbay-logistics.com",
-    "skip",
-    "Yes, that's right",
-)
-
-
-def wait_for(check, timeout: float = 60.0, every: float = 0.5):
-    """Poll until ``check()`` returns something true; its last value otherwise."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(every)
-    return check()
+QUALIFICATION = tuple(qualifying_turns())
 
 
 def shown(replies: List[Dict[str, Any]]) -> List[tuple]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from typing import Any, Callable, Optional
 
+from testkit.polling import poll as wait_for
 from testkit.servers import http
 from tests.integration.security.conftest import raw_status
 
@@ -31,16 +31,6 @@ CONVERSATIONS = {
         "Nikt inny nie ma tu nic do powiedzenia.",
     ),
 }
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 30) -> Optional[Any]:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.5)
-    return None
 
 
 def test_a_restart_in_the_middle_of_a_conversation_continues_it_in_each_language(stack):

@@ -13,12 +13,13 @@ the rep's hand-back button gives the conversation back to the assistant.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Dict, List
+from typing import Any, Dict, List
 
 import pytest
 
 from leads.storage.db import session_scope
 from leads.storage.repository import find_by_conversation
+from testkit.polling import wait_for
 from testkit.servers import http, tracker_url
 from tests.fakes.slack_api import BOT_USER
 from tests.integration.browser.conftest import (  # noqa: F401  (the browser fixtures)
@@ -32,7 +33,6 @@ from tests.integration.slack.conftest import Workspace
 pytestmark = pytest.mark.skipif(browser_missing() is not None, reason=browser_missing() or "")
 
 REP_USER, REPS_CHANNEL = "UEMMA", "CREPS001"
-WAIT = 45
 
 SHOWN = """() => Array.from(document.querySelectorAll('.relay-log > .relay-msg, .relay-log > .relay-notice'))
     .map(node => ({
@@ -43,16 +43,6 @@ SHOWN = """() => Array.from(document.querySelectorAll('.relay-log > .relay-msg, 
 SESSION_ID = """() => {
     const key = Object.keys(localStorage).find(k => k.startsWith('relay-chat:'));
     return key ? JSON.parse(localStorage.getItem(key)).sessionId : null; }"""
-
-
-def wait_for(found: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = found()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"{what}: nothing within {timeout}s")
 
 
 class Visitor:
