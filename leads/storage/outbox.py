@@ -180,14 +180,16 @@ class LeadWriter:
             self._reject(None, entry, str(error))
             return None
         if not self._seems_down() and not self.has_pending():  # the usual case: straight to the database
+            waiting = None
             with self.locked(shared=True):
-                if not self.has_pending():
+                if not self.has_pending():  # else another write was queued meanwhile: the path below keeps the order
                     lead_id, waiting = self._save_now(entry)
                     if waiting is None:
                         return lead_id
-            with self.locked():
-                self._queue(waiting)
-            return None
+            if waiting is not None:
+                with self.locked():
+                    self._queue(waiting)
+                return None
         with self.locked():
             if self._seems_down():  # don't make every visitor wait for a connection timeout
                 self._queue(entry)
