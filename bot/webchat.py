@@ -146,6 +146,8 @@ class WebChatOutput(SocketIOOutput):
     def __init__(self, sio: PoliteAsyncServer, bot_message_evt: Text, namespace: Optional[Text]) -> None:
         super().__init__(sio, bot_message_evt)
         self.namespace = namespace
+        #: How many messages went out (none: the conversation is paused, perhaps for a live hand-off).
+        self.sent = 0
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
         """A live hand-off's message goes out whole, with its ``live`` marker (the rep's name)."""
@@ -157,6 +159,7 @@ class WebChatOutput(SocketIOOutput):
         await super().send_response(recipient_id, message)
 
     async def _send_message(self, socket_id: Text, response: Any) -> None:
+        self.sent += 1
         await self.sio.emit(self.bot_message_evt, response, room=socket_id, namespace=self.namespace)
 
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
@@ -302,9 +305,10 @@ class WebChatInput(SocketIOInput):
             sender = conversation_id(self.name(), session)
             if self.session_persistence:
                 sio.enter_room(sid, sender, namespace=namespace)
+            output = WebChatOutput(sio, self.bot_message_evt, namespace)
             message = UserMessage(
                 event["message"],
-                WebChatOutput(sio, self.bot_message_evt, namespace),
+                output,
                 sender,
                 input_channel=self.name(),
                 metadata=event["metadata"],
@@ -315,7 +319,8 @@ class WebChatInput(SocketIOInput):
                 logger.exception("Could not handle a web chat message from %s", sender)
                 await refuse(sid, "The assistant could not handle this message.", "failed")
                 return
-            await self.relay_if_live(sender, event["message"])
+            if not output.sent:  # only a paused conversation answers nothing: a rep may be talking live
+                await self.relay_if_live(sender, event["message"])
 
         async def unknown_event(event: Text, sid: Text, *_: Any) -> None:
             await refuse(sid, f"Unknown event {event[:40]!r}.", "unknown_event")

@@ -149,3 +149,15 @@ def test_a_live_hand_off_is_shown_with_the_reps_name_and_kept_in_the_leads_trans
         ("visitor", None),
     ]
     assert kept[0]["at"] == "2023-11-14T22:13:20Z"
+
+
+@pytest.mark.asyncio
+async def test_the_output_counts_what_it_sends_so_only_a_silent_turn_looks_for_a_live_hand_off():
+    from bot.socket_server import PoliteAsyncServer
+    from bot.webchat import WebChatOutput
+
+    output = WebChatOutput(PoliteAsyncServer(async_mode="sanic"), "bot_uttered", "/webchat")
+    assert output.sent == 0
+    await output.send_text_message("web_" + SESSION, "Hello!")
+    await output.send_response("web_" + SESSION, {"text": "Emma here", "live": {"kind": "rep", "name": "Emma Clarke"}})
+    assert output.sent == 2
