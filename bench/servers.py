@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from bench.settings import ROOT, redis_address
-from common.endpoints import action_endpoint
+from common.endpoints import action_endpoint, tracker_store
 from testkit.servers import free_port, wait_ready
 
 BIN = Path(sys.executable).parent
@@ -105,15 +105,26 @@ def start_actions(env: Dict[str, str], logs: Path, port: Optional[int] = None, t
     return server
 
 
-def endpoints_file(folder: Path, actions_url: Optional[str], shared_stores: Optional[str] = None) -> Path:
-    """An endpoints file: the action server, and for several Sanic workers Redis lock and tracker stores.
+def endpoints_file(
+    folder: Path,
+    actions_url: Optional[str],
+    shared_stores: Optional[str] = None,
+    database_url: Optional[str] = None,
+) -> Path:
+    """An endpoints file: the action server, and where conversations are kept.
 
-    ``shared_stores`` is the key prefix that keeps the benchmark's conversations apart in Redis.
+    With ``database_url``, the SQL tracker store on that database, as ``make run``
+    writes it (``common.endpoints``). For several Sanic workers, Redis lock and
+    tracker stores instead; ``shared_stores`` is the key prefix that keeps the
+    benchmark's conversations apart in Redis.
     """
     lines = []
     if actions_url:  # as make run calls the action server (common.endpoints.action_endpoint)
         action = action_endpoint(f"{actions_url}/webhook")
         lines.append("action_endpoint:" + "".join(f"\n  {key}: {json.dumps(value)}" for key, value in action.items()))
+    if database_url and not shared_stores:
+        store = tracker_store(database_url)
+        lines.append("tracker_store:" + "".join(f"\n  {key}: {json.dumps(value)}" for key, value in store.items()))
     if shared_stores:
         redis, port = redis_address()
         for store in ("tracker_store", "lock_store"):

@@ -212,7 +212,7 @@ def run_assistant(
             MODEL,
             env,
             logs,
-            endpoints=endpoints_file(work, actions.url),
+            endpoints=endpoints_file(work, actions.url, database_url=env["DATABASE_URL"]),
             credentials=ROOT / "credentials.yml",
         )
         sampler.watch("assistant_rasa", rasa.pid)

@@ -17,17 +17,20 @@ from typing import Any, Dict, List, Optional
 from common import settings
 from common.secret_files import private_folder, write_private
 
+#: Rasa's SQL tracker store, reading only a conversation's new events (see ``bot/tracker_store.py``).
+TRACKER_STORE_TYPE = "bot.tracker_store.IncrementalSQLTrackerStore"
+
 
 def tracker_store(database_url: Optional[str] = None) -> Dict[str, Any]:
     """Rasa's SQL tracker store on the lead database (SQLite by default)."""
     url = database_url if database_url is not None else settings.database_url()
     if url and url.startswith("sqlite:///"):
-        return {"type": "SQL", "dialect": "sqlite", "db": url[len("sqlite:///") :]}
+        return {"type": TRACKER_STORE_TYPE, "dialect": "sqlite", "db": url[len("sqlite:///") :]}
     if url:
-        return {"type": "SQL", "dialect": "postgresql", "url": url}  # Rasa passes "url" on as the host
+        return {"type": TRACKER_STORE_TYPE, "dialect": "postgresql", "url": url}  # Rasa passes "url" on as the host
     path = settings.sqlite_path()
     private_folder(path.parent)
-    return {"type": "SQL", "dialect": "sqlite", "db": str(path)}
+    return {"type": TRACKER_STORE_TYPE, "dialect": "sqlite", "db": str(path)}
 
 
 def action_endpoint(actions_url: str, actions_token: str = "") -> Dict[str, Any]:

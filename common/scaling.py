@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from urllib.parse import parse_qsl, unquote, urlparse
 
 from common import settings
-from common.endpoints import action_endpoint
+from common.endpoints import TRACKER_STORE_TYPE, action_endpoint
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def tracker_store(database_url: str) -> Dict[str, Any]:
     if url.scheme.split("+")[0] not in ("postgres", "postgresql"):
         raise ValueError(f"several Rasa processes share conversations on PostgreSQL, not {url.scheme!r}")
     config: Dict[str, Any] = {
-        "type": "SQL",
+        "type": TRACKER_STORE_TYPE,
         "dialect": "postgresql",
         "url": url.hostname or "127.0.0.1",
         "port": url.port or 5432,

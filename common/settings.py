@@ -186,6 +186,17 @@ def rate_per_address() -> int:
     return int(env("RATE_LIMIT_ADDRESS", "300"))
 
 
+def tracker_cache_conversations() -> int:
+    """Conversations whose events each Rasa process keeps read: ``TRACKER_CACHE_CONVERSATIONS`` (256; 0: none)."""
+    value = env("TRACKER_CACHE_CONVERSATIONS", "256").strip() or "256"
+    try:
+        return max(0, int(value))
+    except ValueError as error:
+        raise ValueError(
+            f"TRACKER_CACHE_CONVERSATIONS must be a whole number of conversations, not {value!r}"
+        ) from error
+
+
 # -- the scaled set-up: shared services ------------------------------------------
 def redis_url() -> str:
     """Rasa's lock store, shared by the Rasa processes: ``REDIS_URL`` (``redis://127.0.0.1:6379/0``)."""
