@@ -396,7 +396,9 @@ def _section_speed(results: Dict[str, Any]) -> str:
     if problem:
         return "\n\n".join(text + [f"The speed measurement {problem}"])
     text.append(
-        "Full path: REST channel → NLU → policies → action server → lead database. A separate load-generator process "
+        "Full path: REST channel → NLU → policies → action server → lead database, the conversations kept as "
+        "`make run` keeps them (the SQL tracker store of `bot/tracker_store.py`, on the lead database; the stock bot "
+        "keeps them in memory, Rasa's default). A separate load-generator process "
         "(`bench/load.py`, aiohttp, loopback only) holds N conversations at once; each visitor plays whole scripted "
         "qualifications (EN, FR, PL, 10–15 messages) and sends each message as soon as the previous one is answered. "
         "The stock `rasa init` bot gets conversations of the same lengths from its own domain. Latency is per "
