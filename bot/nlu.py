@@ -1,6 +1,7 @@
-"""Custom NLU components: the language-aware tokenizer and a robust intent classifier.
+"""Custom NLU components: the language-aware tokenizer and lemmatizer, and a robust intent classifier.
 
-The tokenizer detects EN/FR/PL and tokenizes with spaCy.
+The tokenizer detects EN/FR/PL and tokenizes with spaCy; the lemmatizer gives
+each token its dictionary form (from ``simplemma``'s dictionaries).
 
 spaCy's blank pipelines (``spacy.blank("fr")`` etc.) carry each language's
 real tokenizer rules (French elisions such as ``l'équipe``, Polish
@@ -13,15 +14,19 @@ when the text alone is not conclusive.
 
 from __future__ import annotations
 
+import json
+import unicodedata
 import warnings
 from typing import Any, Dict, List, Optional, Text
 
+import simplemma
 import spacy
-from rasa.engine.graph import ExecutionContext
+from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.constants import (
     ENTITIES,
@@ -34,6 +39,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from simplemma.strategies.dictionaries.dictionary_factory import DefaultDictionaryFactory
 from sklearn.exceptions import ConvergenceWarning
 
 from bot.language import SUPPORTED, detect_language
@@ -41,6 +47,12 @@ from common.languages import LANGUAGE_ENTITY
 
 LANGUAGE_ATTRIBUTE = "language"
 METADATA_LOCALE_KEYS = ("locale", "language", "lang")
+
+
+def fold_accents(text: Text) -> Text:
+    """``text`` without diacritics (``ł`` becomes ``l``), as visitors often type it."""
+    decomposed = unicodedata.normalize("NFKD", text.replace("ł", "l").replace("Ł", "L"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def locale_hint(metadata: Optional[Dict[Text, Any]]) -> Optional[Text]:
@@ -123,6 +135,113 @@ class MultilingualTokenizer(Tokenizer):
                 "extractor": self.__class__.__name__,
             }
             message.set(ENTITIES, message.get(ENTITIES, []) + [entity], add_to_output=True)
+        return messages
+
+
+Lemmas = Dict[Text, Dict[Text, Text]]
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
+class Lemmatizer(GraphComponent):
+    """Gives each token its lower-cased dictionary form in the message's language.
+
+    The forms come from ``simplemma``'s dictionaries, which are inside the
+    package. Those are large (the Polish one takes over 500 MB in memory), so
+    only training reads them: the model keeps, per language, the word forms
+    whose lemma occurs in the training data, the only lemmas the featurizers
+    know. Any other word keeps its own lower-cased text. With ``fold_accents``
+    the forms are also known without diacritics ("decyduje" for "decyduję"),
+    and lemmas are compared without them.
+    """
+
+    FILE = "lemmas.json"
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """Returns the component's default config."""
+        return {"fold_accents": True}
+
+    def __init__(
+        self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, lemmas: Optional[Lemmas] = None
+    ) -> None:
+        self.fold = bool(config.get("fold_accents", True))
+        self._storage, self._resource = model_storage, resource
+        self.lemmas: Lemmas = lemmas or {}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "Lemmatizer":
+        """Creates an untrained component (see parent class for full docstring)."""
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "Lemmatizer":
+        """Loads the word forms kept at training."""
+        try:
+            with model_storage.read_from(resource) as folder:
+                lemmas = json.loads((folder / cls.FILE).read_text(encoding="utf-8"))
+        except (ValueError, FileNotFoundError):
+            lemmas = None
+        return cls(config, model_storage, resource, lemmas)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Keeps the dictionary forms of the lemmas that occur in the training data."""
+        words: Dict[Text, set] = {}
+        for message in training_data.training_examples:
+            language = message.get(LANGUAGE_ATTRIBUTE)
+            if language in SUPPORTED:
+                words.setdefault(language, set()).update(t.text for t in message.get(TOKENS_NAMES[TEXT], []))
+        self.lemmas = {language: self._forms(language, found) for language, found in words.items()}
+        with self._storage.write_to(self._resource) as folder:
+            (folder / self.FILE).write_text(json.dumps(self.lemmas, ensure_ascii=False), encoding="utf-8")
+        return self._resource
+
+    def _forms(self, language: Text, words: set) -> Dict[Text, Text]:
+        forms = {word.lower(): simplemma.lemmatize(word, lang=language).lower() for word in words}
+        known = set(forms.values())
+        dictionary = DefaultDictionaryFactory(cache_max_size=0).get_dictionary(language)
+        for form, lemma in dictionary.items():
+            if lemma.lower() in known:
+                forms.setdefault(form.lower(), lemma.lower())
+        if self.fold:
+            for form, lemma in list(forms.items()):
+                forms.setdefault(fold_accents(form), lemma)
+        return {form: fold_accents(lemma) if self.fold else lemma for form, lemma in forms.items()}
+
+    def lemma(self, word: Text, language: Optional[Text]) -> Text:
+        """The dictionary form of ``word`` kept for ``language``, or the word itself, lower-cased."""
+        lower = word.lower()
+        forms = self.lemmas.get(language or "", {})
+        found = forms.get(lower) or (forms.get(fold_accents(lower)) if self.fold else None)
+        return found or (fold_accents(lower) if self.fold else lower)
+
+    def _set_lemmas(self, message: Message) -> None:
+        language = message.get(LANGUAGE_ATTRIBUTE)
+        for token in message.get(TOKENS_NAMES[TEXT], []):
+            token.lemma = self.lemma(token.text, language)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Sets the lemmas of the training examples' tokens."""
+        for message in training_data.training_examples:
+            self._set_lemmas(message)
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Sets the lemmas of the messages' tokens."""
+        for message in messages:
+            self._set_lemmas(message)
         return messages
 
 
