@@ -1,4 +1,4 @@
-"""Custom NLU components: the language-aware tokenizer and lemmatizer, and a robust intent classifier.
+"""Custom NLU components: the language-aware tokenizer and lemmatizer, a robust intent classifier, span trimming.
 
 The tokenizer detects EN/FR/PL and tokenizes with spaCy; the lemmatizer gives
 each token its dictionary form (from ``simplemma``'s dictionaries).
@@ -15,9 +15,10 @@ when the text alone is not conclusive.
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 import warnings
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 import simplemma
 import spacy
@@ -286,6 +287,83 @@ class IntentLogisticRegression(LogisticRegressionClassifier):
         for message in bare:
             message.set(INTENT, {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0}, add_to_output=True)
             message.set(INTENT_RANKING_KEY, [], add_to_output=True)
+        return messages
+
+
+#: Words an entity span does not begin with (the convention of data/nlu/README.md), per entity type.
+SPAN_LEADING_WORDS: Dict[Text, Text] = {
+    "person": r"(mr|mrs|ms|dr|m\.|mme|mlle|monsieur|madame|pan|pani|pana|panem|panią)\b",
+    "job_title": r"(the|our|my|your|their|a|an|le|la|les|l'|notre|nos|mon|ma|mes|un|une|nasz\w*|m[oó]j\w*|moja)\s",
+    "benefit": r"(a|an|the|le|la|les|des|du|un|une|mostly|surtout|głównie)\s",
+    "company": r"(at|from|chez|w|z)\s",
+    "vendor": r"(at|from|chez|w|z)\s",
+    "authority": r"(yes|yeah|but|sorry|oui|mais|pardon|tak|ale|przepraszam)\b",
+}
+_LEADING_PUNCTUATION = re.compile(r"^[^\w\[+(]+")
+_TRAILING_PUNCTUATION = re.compile(r"[\s,;:!?]+$")
+#: Free phrases also lose a final full stop (a name may end with one: "Acme Inc.").
+_FREE_PHRASES = ("authority", "benefit")
+_TRAILING_IN_PHRASE = re.compile(r"[\s,;:!?.…]+$")
+
+
+def trimmed_span(text: Text, start: int, end: int, entity: Text) -> Tuple[int, int]:
+    """The ``start``, ``end`` of an entity span of ``text`` trimmed to the written convention.
+
+    Leading words that stay outside the entity, and punctuation or spaces at
+    either edge, are dropped (repeatedly: "yes, but I decide" keeps "I decide").
+    A span that would become empty is kept as it was.
+    """
+    leading = re.compile(SPAN_LEADING_WORDS[entity], re.IGNORECASE) if entity in SPAN_LEADING_WORDS else None
+    new_start, new_end = start, end
+    while True:
+        span = text[new_start:new_end]
+        cut = _LEADING_PUNCTUATION.match(span) or (leading.match(span) if leading else None)
+        if not cut or cut.end() >= len(span):
+            break
+        new_start += cut.end()
+    trailing = (_TRAILING_IN_PHRASE if entity in _FREE_PHRASES else _TRAILING_PUNCTUATION).search(
+        text[new_start:new_end]
+    )
+    if trailing and trailing.start() > 0:
+        new_end = new_start + trailing.start()
+    return (new_start, new_end) if new_end > new_start else (start, end)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+class EntitySpanTrimmer(GraphComponent):
+    """Trims the spans a statistical extractor found to the written span convention."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """Returns the component's default config: the extractors whose spans are trimmed, the entity types."""
+        return {"extractors": ["CRFEntityExtractor"], "entities": None}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self.extractors = set(config.get("extractors") or [])
+        self.entities = set(config["entities"]) if config.get("entities") else None
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "EntitySpanTrimmer":
+        """Creates the component (see parent class for full docstring)."""
+        return cls(config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Trims the spans of the configured extractors' entities in each message."""
+        for message in messages:
+            text = message.get(TEXT) or ""
+            for entity in message.get(ENTITIES, []):
+                kind = entity.get("entity")
+                if entity.get("extractor") not in self.extractors or (self.entities and kind not in self.entities):
+                    continue
+                start, end = trimmed_span(text, entity["start"], entity["end"], kind)
+                if (start, end) != (entity["start"], entity["end"]):
+                    entity.update(start=start, end=end, value=text[start:end])
         return messages
 
 

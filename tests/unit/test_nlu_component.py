@@ -3,7 +3,7 @@
 from rasa.shared.nlu.constants import ENTITIES, METADATA, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu import Lemmatizer, MultilingualTokenizer, fold_accents
+from bot.nlu import EntitySpanTrimmer, Lemmatizer, MultilingualTokenizer, fold_accents, trimmed_span
 
 
 def tokenizer() -> MultilingualTokenizer:
@@ -139,3 +139,48 @@ def test_forms_typed_without_diacritics_meet_their_lemma(tmp_path):
 def test_words_whose_lemma_was_never_seen_keep_their_own_text(tmp_path):
     lemmatizer = trained_lemmatizer(tmp_path, ["I recommend the cheaper plan"])
     assert lemmas_of(lemmatizer, "Bicycles Zyxwv") == ["bicycles", "zyxwv"]
+
+
+def spans_after_trimming(text: str, found):
+    message = Message(data={TEXT: text, ENTITIES: [dict(entity, extractor="CRFEntityExtractor") for entity in found]})
+    EntitySpanTrimmer(EntitySpanTrimmer.get_default_config()).process([message])
+    return [(e["entity"], e["value"]) for e in message.get(ENTITIES)]
+
+
+def entity(kind: str, text: str, phrase: str):
+    start = text.index(phrase)
+    return {"entity": kind, "start": start, "end": start + len(phrase), "value": phrase}
+
+
+def test_spans_are_trimmed_to_the_written_convention():
+    text = "yes, but I make the final decision. Mostly a lower monthly bill!"
+    found = [
+        entity("authority", text, "yes, but I make the final decision."),
+        entity("benefit", text, "Mostly a lower monthly bill!"),
+    ]
+    assert spans_after_trimming(text, found) == [
+        ("authority", "I make the final decision"),
+        ("benefit", "lower monthly bill"),
+    ]
+    text = "przepraszam, ja tylko rekomenduję; głównie szybsza obsługa"
+    found = [
+        entity("authority", text, "przepraszam, ja tylko rekomenduję;"),
+        entity("benefit", text, "głównie szybsza obsługa"),
+    ]
+    assert spans_after_trimming(text, found) == [("authority", "ja tylko rekomenduję"), ("benefit", "szybsza obsługa")]
+
+
+def test_trimming_keeps_what_belongs_to_the_entity():
+    text = "surtout l'accès aux dossiers, chez Acme Inc."
+    found = [entity("benefit", text, "l'accès aux dossiers"), entity("company", text, "Acme Inc.")]
+    assert spans_after_trimming(text, found) == [("benefit", "l'accès aux dossiers"), ("company", "Acme Inc.")]
+    assert trimmed_span("yes", 0, 3, "authority") == (0, 3)  # nothing would be left: kept as found
+
+
+def test_trimming_leaves_other_extractors_alone():
+    text = "contact: a@b.co,"
+    message = Message(
+        data={TEXT: text, ENTITIES: [dict(entity("email", text, "a@b.co,"), extractor="RegexEntityExtractor")]}
+    )
+    EntitySpanTrimmer(EntitySpanTrimmer.get_default_config()).process([message])
+    assert message.get(ENTITIES)[0]["value"] == "a@b.co,"
