@@ -1,6 +1,7 @@
-"""Custom NLU components: the language-aware tokenizer and a robust intent classifier.
+"""Custom NLU components: the language-aware tokenizer and lemmatizer, a robust intent classifier, span trimming.
 
-The tokenizer detects EN/FR/PL and tokenizes with spaCy.
+The tokenizer detects EN/FR/PL and tokenizes with spaCy; the lemmatizer gives
+each token its dictionary form (from ``simplemma``'s dictionaries).
 
 spaCy's blank pipelines (``spacy.blank("fr")`` etc.) carry each language's
 real tokenizer rules (French elisions such as ``l'équipe``, Polish
@@ -13,15 +14,20 @@ when the text alone is not conclusive.
 
 from __future__ import annotations
 
+import json
+import re
+import unicodedata
 import warnings
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
+import simplemma
 import spacy
-from rasa.engine.graph import ExecutionContext
+from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.constants import (
     ENTITIES,
@@ -34,6 +40,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from simplemma.strategies.dictionaries.dictionary_factory import DefaultDictionaryFactory
 from sklearn.exceptions import ConvergenceWarning
 
 from bot.language import SUPPORTED, detect_language
@@ -41,6 +48,12 @@ from common.languages import LANGUAGE_ENTITY
 
 LANGUAGE_ATTRIBUTE = "language"
 METADATA_LOCALE_KEYS = ("locale", "language", "lang")
+
+
+def fold_accents(text: Text) -> Text:
+    """``text`` without diacritics (``ł`` becomes ``l``), as visitors often type it."""
+    decomposed = unicodedata.normalize("NFKD", text.replace("ł", "l").replace("Ł", "L"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def locale_hint(metadata: Optional[Dict[Text, Any]]) -> Optional[Text]:
@@ -126,6 +139,113 @@ class MultilingualTokenizer(Tokenizer):
         return messages
 
 
+Lemmas = Dict[Text, Dict[Text, Text]]
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
+class Lemmatizer(GraphComponent):
+    """Gives each token its lower-cased dictionary form in the message's language.
+
+    The forms come from ``simplemma``'s dictionaries, which are inside the
+    package. Those are large (the Polish one takes over 500 MB in memory), so
+    only training reads them: the model keeps, per language, the word forms
+    whose lemma occurs in the training data, the only lemmas the featurizers
+    know. Any other word keeps its own lower-cased text. With ``fold_accents``
+    the forms are also known without diacritics ("decyduje" for "decyduję"),
+    and lemmas are compared without them.
+    """
+
+    FILE = "lemmas.json"
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """Returns the component's default config."""
+        return {"fold_accents": True}
+
+    def __init__(
+        self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, lemmas: Optional[Lemmas] = None
+    ) -> None:
+        self.fold = bool(config.get("fold_accents", True))
+        self._storage, self._resource = model_storage, resource
+        self.lemmas: Lemmas = lemmas or {}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "Lemmatizer":
+        """Creates an untrained component (see parent class for full docstring)."""
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "Lemmatizer":
+        """Loads the word forms kept at training."""
+        try:
+            with model_storage.read_from(resource) as folder:
+                lemmas = json.loads((folder / cls.FILE).read_text(encoding="utf-8"))
+        except (ValueError, FileNotFoundError):
+            lemmas = None
+        return cls(config, model_storage, resource, lemmas)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Keeps the dictionary forms of the lemmas that occur in the training data."""
+        words: Dict[Text, set] = {}
+        for message in training_data.training_examples:
+            language = message.get(LANGUAGE_ATTRIBUTE)
+            if language in SUPPORTED:
+                words.setdefault(language, set()).update(t.text for t in message.get(TOKENS_NAMES[TEXT], []))
+        self.lemmas = {language: self._forms(language, found) for language, found in words.items()}
+        with self._storage.write_to(self._resource) as folder:
+            (folder / self.FILE).write_text(json.dumps(self.lemmas, ensure_ascii=False), encoding="utf-8")
+        return self._resource
+
+    def _forms(self, language: Text, words: set) -> Dict[Text, Text]:
+        forms = {word.lower(): simplemma.lemmatize(word, lang=language).lower() for word in words}
+        known = set(forms.values())
+        dictionary = DefaultDictionaryFactory(cache_max_size=0).get_dictionary(language)
+        for form, lemma in dictionary.items():
+            if lemma.lower() in known:
+                forms.setdefault(form.lower(), lemma.lower())
+        if self.fold:
+            for form, lemma in list(forms.items()):
+                forms.setdefault(fold_accents(form), lemma)
+        return {form: fold_accents(lemma) if self.fold else lemma for form, lemma in forms.items()}
+
+    def lemma(self, word: Text, language: Optional[Text]) -> Text:
+        """The dictionary form of ``word`` kept for ``language``, or the word itself, lower-cased."""
+        lower = word.lower()
+        forms = self.lemmas.get(language or "", {})
+        found = forms.get(lower) or (forms.get(fold_accents(lower)) if self.fold else None)
+        return found or (fold_accents(lower) if self.fold else lower)
+
+    def _set_lemmas(self, message: Message) -> None:
+        language = message.get(LANGUAGE_ATTRIBUTE)
+        for token in message.get(TOKENS_NAMES[TEXT], []):
+            token.lemma = self.lemma(token.text, language)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Sets the lemmas of the training examples' tokens."""
+        for message in training_data.training_examples:
+            self._set_lemmas(message)
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Sets the lemmas of the messages' tokens."""
+        for message in messages:
+            self._set_lemmas(message)
+        return messages
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class IntentLogisticRegression(LogisticRegressionClassifier):
     """Rasa's logistic-regression intent classifier, safe for messages without features.
@@ -167,6 +287,83 @@ class IntentLogisticRegression(LogisticRegressionClassifier):
         for message in bare:
             message.set(INTENT, {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0}, add_to_output=True)
             message.set(INTENT_RANKING_KEY, [], add_to_output=True)
+        return messages
+
+
+#: Words an entity span does not begin with (the convention of data/nlu/README.md), per entity type.
+SPAN_LEADING_WORDS: Dict[Text, Text] = {
+    "person": r"(mr|mrs|ms|dr|m\.|mme|mlle|monsieur|madame|pan|pani|pana|panem|panią)\b",
+    "job_title": r"(the|our|my|your|their|a|an|le|la|les|l'|notre|nos|mon|ma|mes|un|une|nasz\w*|m[oó]j\w*|moja)\s",
+    "benefit": r"(a|an|the|le|la|les|des|du|un|une|mostly|surtout|głównie)\s",
+    "company": r"(at|from|chez|w|z)\s",
+    "vendor": r"(at|from|chez|w|z)\s",
+    "authority": r"(yes|yeah|but|sorry|oui|mais|pardon|tak|ale|przepraszam)\b",
+}
+_LEADING_PUNCTUATION = re.compile(r"^[^\w\[+(]+")
+_TRAILING_PUNCTUATION = re.compile(r"[\s,;:!?]+$")
+#: Free phrases also lose a final full stop (a name may end with one: "Acme Inc.").
+_FREE_PHRASES = ("authority", "benefit")
+_TRAILING_IN_PHRASE = re.compile(r"[\s,;:!?.…]+$")
+
+
+def trimmed_span(text: Text, start: int, end: int, entity: Text) -> Tuple[int, int]:
+    """The ``start``, ``end`` of an entity span of ``text`` trimmed to the written convention.
+
+    Leading words that stay outside the entity, and punctuation or spaces at
+    either edge, are dropped (repeatedly: "yes, but I decide" keeps "I decide").
+    A span that would become empty is kept as it was.
+    """
+    leading = re.compile(SPAN_LEADING_WORDS[entity], re.IGNORECASE) if entity in SPAN_LEADING_WORDS else None
+    new_start, new_end = start, end
+    while True:
+        span = text[new_start:new_end]
+        cut = _LEADING_PUNCTUATION.match(span) or (leading.match(span) if leading else None)
+        if not cut or cut.end() >= len(span):
+            break
+        new_start += cut.end()
+    trailing = (_TRAILING_IN_PHRASE if entity in _FREE_PHRASES else _TRAILING_PUNCTUATION).search(
+        text[new_start:new_end]
+    )
+    if trailing and trailing.start() > 0:
+        new_end = new_start + trailing.start()
+    return (new_start, new_end) if new_end > new_start else (start, end)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+class EntitySpanTrimmer(GraphComponent):
+    """Trims the spans a statistical extractor found to the written span convention."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """Returns the component's default config: the extractors whose spans are trimmed, the entity types."""
+        return {"extractors": ["CRFEntityExtractor"], "entities": None}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self.extractors = set(config.get("extractors") or [])
+        self.entities = set(config["entities"]) if config.get("entities") else None
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "EntitySpanTrimmer":
+        """Creates the component (see parent class for full docstring)."""
+        return cls(config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Trims the spans of the configured extractors' entities in each message."""
+        for message in messages:
+            text = message.get(TEXT) or ""
+            for entity in message.get(ENTITIES, []):
+                kind = entity.get("entity")
+                if entity.get("extractor") not in self.extractors or (self.entities and kind not in self.entities):
+                    continue
+                start, end = trimmed_span(text, entity["start"], entity["end"], kind)
+                if (start, end) != (entity["start"], entity["end"]):
+                    entity.update(start=start, end=end, value=text[start:end])
         return messages
 
 

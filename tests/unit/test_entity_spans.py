@@ -7,19 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.nlu import SPAN_LEADING_WORDS
 from common.languages import LANGUAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTITY = re.compile(r"\[([^\]]+)\](?:\((\w+)(?::[^)]*)?\)|\{\"entity\":\s*\"(\w+)\"[^}]*\})")
-#: Words a span must not start with, per entity.
-LEADING = {
-    "person": r"(mr|mrs|ms|dr|m\.|mme|mlle|monsieur|madame|pan|pani|pana|panem|panią)\b",
-    "job_title": r"(the|our|my|your|their|a|an|le|la|les|l'|notre|nos|mon|ma|mes|un|une|nasz\w*|m[oó]j\w*|moja)\s",
-    "benefit": r"(a|an|the|le|la|les|des|du|un|une|mostly|surtout|głównie)\s",
-    "company": r"(at|from|chez|w|z)\s",
-    "vendor": r"(at|from|chez|w|z)\s",
-    "authority": r"(yes|yeah|but|sorry|oui|mais|pardon|tak|ale|przepraszam)\b",
-}
+LEADING = SPAN_LEADING_WORDS  # the words a span must not start with, per entity
 
 
 def spans(language: str):

@@ -3,7 +3,7 @@
 from rasa.shared.nlu.constants import ENTITIES, METADATA, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu import MultilingualTokenizer
+from bot.nlu import EntitySpanTrimmer, Lemmatizer, MultilingualTokenizer, fold_accents, trimmed_span
 
 
 def tokenizer() -> MultilingualTokenizer:
@@ -85,3 +85,102 @@ def test_the_intent_classifier_gives_no_intent_to_a_message_without_features(tmp
     assert hello.get(INTENT)["name"] == "greet"
     assert empty.get(INTENT) == {"name": None, "confidence": 0.0}
     assert unknown.get(INTENT) == {"name": None, "confidence": 0.0}
+
+
+def trained_lemmatizer(tmp_path, texts, fold_accents=True):
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    storage, context = LocalModelStorage(tmp_path), ExecutionContext(GraphSchema({}), "test")
+    config = {**Lemmatizer.get_default_config(), "fold_accents": fold_accents}
+    data = TrainingData([Message(data={TEXT: text}) for text in texts])
+    tokenizer().process_training_data(data)
+    Lemmatizer.create(config, storage, Resource("lemmas"), context).train(data)
+    return Lemmatizer.load(config, storage, Resource("lemmas"), context)
+
+
+def lemmas_of(lemmatizer, text, locale=None):
+    message = Message(data={TEXT: text, METADATA: {"locale": locale} if locale else {}})
+    tokenizer().process([message])
+    lemmatizer.process([message])
+    return [token.lemma for token in message.get("text_tokens")]
+
+
+def test_tokens_get_the_lemmas_of_their_language_even_in_forms_unseen_in_training(tmp_path):
+    lemmatizer = trained_lemmatizer(
+        tmp_path,
+        [
+            "I recommend the cheaper plan for our team",
+            "Les conseillers recommandent un outil pour notre équipe",
+            "Decyduję o zakupie narzędzi dla naszego zespołu",
+        ],
+    )
+    assert lemmas_of(lemmatizer, "We recommended cheap plans") == ["we", "recommend", "cheap", "plan"]
+    assert lemmas_of(lemmatizer, "Le conseiller recommande cet outil")[1:] == [
+        "conseiller",
+        "recommander",
+        "cet",
+        "outil",
+    ]
+    assert lemmas_of(lemmatizer, "Decydujemy o zakupach")[:2] == ["decydowac", "o"]
+
+
+def test_forms_typed_without_diacritics_meet_their_lemma(tmp_path):
+    lemmatizer = trained_lemmatizer(tmp_path, ["Decyduję o zakupie narzędzi dla naszego zespołu"])
+    assert lemmas_of(lemmatizer, "decyduje o zakupie narzedzi", "pl-PL")[::3] == ["decydowac", "narzedzie"]
+    assert fold_accents("Łódź, żółć, équipe") == "Lodz, zolc, equipe"
+    (tmp_path / "plain").mkdir()
+    unfolded = trained_lemmatizer(tmp_path / "plain", ["Decyduję o zakupie"], fold_accents=False)
+    assert lemmas_of(unfolded, "Decyduję")[0] == "decydować"
+
+
+def test_words_whose_lemma_was_never_seen_keep_their_own_text(tmp_path):
+    lemmatizer = trained_lemmatizer(tmp_path, ["I recommend the cheaper plan"])
+    assert lemmas_of(lemmatizer, "Bicycles Zyxwv") == ["bicycles", "zyxwv"]
+
+
+def spans_after_trimming(text: str, found):
+    message = Message(data={TEXT: text, ENTITIES: [dict(entity, extractor="CRFEntityExtractor") for entity in found]})
+    EntitySpanTrimmer(EntitySpanTrimmer.get_default_config()).process([message])
+    return [(e["entity"], e["value"]) for e in message.get(ENTITIES)]
+
+
+def entity(kind: str, text: str, phrase: str):
+    start = text.index(phrase)
+    return {"entity": kind, "start": start, "end": start + len(phrase), "value": phrase}
+
+
+def test_spans_are_trimmed_to_the_written_convention():
+    text = "yes, but I make the final decision. Mostly a lower monthly bill!"
+    found = [
+        entity("authority", text, "yes, but I make the final decision."),
+        entity("benefit", text, "Mostly a lower monthly bill!"),
+    ]
+    assert spans_after_trimming(text, found) == [
+        ("authority", "I make the final decision"),
+        ("benefit", "lower monthly bill"),
+    ]
+    text = "przepraszam, ja tylko rekomenduję; głównie szybsza obsługa"
+    found = [
+        entity("authority", text, "przepraszam, ja tylko rekomenduję;"),
+        entity("benefit", text, "głównie szybsza obsługa"),
+    ]
+    assert spans_after_trimming(text, found) == [("authority", "ja tylko rekomenduję"), ("benefit", "szybsza obsługa")]
+
+
+def test_trimming_keeps_what_belongs_to_the_entity():
+    text = "surtout l'accès aux dossiers, chez Acme Inc."
+    found = [entity("benefit", text, "l'accès aux dossiers"), entity("company", text, "Acme Inc.")]
+    assert spans_after_trimming(text, found) == [("benefit", "l'accès aux dossiers"), ("company", "Acme Inc.")]
+    assert trimmed_span("yes", 0, 3, "authority") == (0, 3)  # nothing would be left: kept as found
+
+
+def test_trimming_leaves_other_extractors_alone():
+    text = "contact: a@b.co,"
+    message = Message(
+        data={TEXT: text, ENTITIES: [dict(entity("email", text, "a@b.co,"), extractor="RegexEntityExtractor")]}
+    )
+    EntitySpanTrimmer(EntitySpanTrimmer.get_default_config()).process([message])
+    assert message.get(ENTITIES)[0]["value"] == "a@b.co,"
