@@ -142,6 +142,15 @@ class MultilingualTokenizer(Tokenizer):
 Lemmas = Dict[Text, Dict[Text, Text]]
 
 
+def _shared_lemmas(lemmas: Lemmas) -> Lemmas:
+    """``lemmas`` with one string per distinct lemma (many word forms share one), to keep the model small."""
+    shared: Dict[Text, Text] = {}
+    return {
+        language: {form: shared.setdefault(lemma, lemma) for form, lemma in forms.items()}
+        for language, forms in lemmas.items()
+    }
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
 class Lemmatizer(GraphComponent):
     """Gives each token its lower-cased dictionary form in the message's language.
@@ -192,7 +201,8 @@ class Lemmatizer(GraphComponent):
         """Loads the word forms kept at training."""
         try:
             with model_storage.read_from(resource) as folder:
-                lemmas = json.loads((folder / cls.FILE).read_text(encoding="utf-8"))
+                with (folder / cls.FILE).open(encoding="utf-8") as handle:
+                    lemmas = _shared_lemmas(json.load(handle))
         except (ValueError, FileNotFoundError):
             lemmas = None
         return cls(config, model_storage, resource, lemmas)

@@ -14,7 +14,7 @@ the conversation. Here:
   can share the database as before;
 - the trackers it returns remember the applied events they worked out and only
   add the events that came after;
-- reads and writes run in a worker thread, so that the server goes on with
+- reads and writes run in a thread of the store's own, so that the server goes on with
   other conversations while the database writes (Rasa's store holds up the
   whole server meanwhile), and SQLite connections are pooled rather than opened
   for every read and write.
@@ -33,6 +33,7 @@ import asyncio
 import json
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, List, Optional, Set, Text
 
@@ -136,11 +137,14 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
         size = cache_conversations if cache_conversations is not None else settings.tracker_cache_conversations()
         self._cache_size = max(0, int(size))
         self._read: "OrderedDict[Text, _Read]" = OrderedDict()
-        self._read_guard = threading.Lock()  # the memory of read events is shared by the worker threads
+        self._read_guard = threading.Lock()  # the memory of read events is shared with the worker thread
+        # One thread of its own: the database work of one message is a few milliseconds, and every
+        # thread more costs the process memory (an allocation arena of its own).
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracker-store")
         self._pool_sqlite_connections()
 
     def _pool_sqlite_connections(self) -> None:
-        """A pool of connections to an SQLite file, usable from the worker threads."""
+        """A pool of connections to an SQLite file, usable from the store's thread."""
         url = self.engine.url
         if self.engine.dialect.name != "sqlite" or url.database in (None, "", ":memory:"):
             return
@@ -162,12 +166,12 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
         """The tracker of the conversation's latest session, reading only rows not read before."""
         if self.domain is None:
             return await super().retrieve(sender_id)
-        return await asyncio.to_thread(self._retrieve_latest, sender_id)
+        return await asyncio.get_running_loop().run_in_executor(self._worker, self._retrieve_latest, sender_id)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Add the tracker's new events to the table (as Rasa's store does), in a worker thread."""
+        """Add the tracker's new events to the table (as Rasa's store does), in the store's thread."""
         await self.stream_events(tracker)
-        await asyncio.to_thread(self._save_new_events, tracker)
+        await asyncio.get_running_loop().run_in_executor(self._worker, self._save_new_events, tracker)
 
     def _retrieve_latest(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         with self._read_guard:
