@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -136,8 +135,7 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         size = cache_conversations if cache_conversations is not None else settings.tracker_cache_conversations()
         self._cache_size = max(0, int(size))
-        self._read: "OrderedDict[Text, _Read]" = OrderedDict()
-        self._read_guard = threading.Lock()  # the memory of read events is shared with the worker thread
+        self._read: "OrderedDict[Text, _Read]" = OrderedDict()  # used by the store's thread only
         # One thread of its own: the database work of one message is a few milliseconds, and every
         # thread more costs the process memory (an allocation arena of its own).
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracker-store")
@@ -174,18 +172,16 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
         await asyncio.get_running_loop().run_in_executor(self._worker, self._save_new_events, tracker)
 
     def _retrieve_latest(self, sender_id: Text) -> Optional[DialogueStateTracker]:
-        with self._read_guard:
-            read = self._read.pop(sender_id, None)
+        read = self._read.pop(sender_id, None)
         with self.session_scope() as session:
             read = self._read_on(session, sender_id, read) if read else None
             read = read or self._read_all(session, sender_id)
         if read is None:
             return None
         if self._cache_size:
-            with self._read_guard:
-                self._read[sender_id] = read
-                while len(self._read) > self._cache_size:
-                    self._read.popitem(last=False)
+            self._read[sender_id] = read
+            while len(self._read) > self._cache_size:
+                self._read.popitem(last=False)
         return IncrementalTracker.from_events(
             sender_id, read.events, self.domain.slots, max_event_history=self.max_event_history
         )

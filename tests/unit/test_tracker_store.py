@@ -26,7 +26,8 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.tracker_store import IncrementalSQLTrackerStore, IncrementalTracker
-from common.endpoints import TRACKER_STORE_TYPE
+from common import scaling
+from common.endpoints import TRACKER_STORE_TYPE, tracker_store
 
 ROOT = Path(__file__).resolve().parents[2]
 FORM = "qualification_form"
@@ -81,6 +82,29 @@ def test_applied_events_are_rasas_whenever_they_are_asked_for(seed: int, domain:
     assert growing.applied_events() == DialogueStateTracker.from_events("c", events, domain.slots).applied_events()
 
 
+def test_only_the_events_added_since_are_gone_through(domain: Domain, monkeypatch: pytest.MonkeyPatch) -> None:
+    events = _random_events(random.Random(5), 60)
+    tracker = IncrementalTracker("c", domain.slots)
+    for event in events:
+        tracker.update(event)
+    tracker.applied_events()
+    stepped: List[Event] = []
+    original = IncrementalTracker._apply
+
+    def counting(self, event, applied, loops):
+        stepped.append(event)
+        return original(self, event, applied, loops)
+
+    monkeypatch.setattr(IncrementalTracker, "_apply", counting)
+    added = [UserUttered("more", {"name": "inform"}), ActionExecuted("utter_answer"), ActionExecuted("action_listen")]
+    for event in added:
+        tracker.update(event)
+    assert (
+        tracker.applied_events() == DialogueStateTracker.from_events("c", events + added, domain.slots).applied_events()
+    )
+    assert stepped == added
+
+
 def test_applied_events_follow_a_shortened_history(domain: Domain) -> None:
     events = _random_events(random.Random(99), 80)
     limited = IncrementalTracker("c", domain.slots, max_event_history=25)
@@ -127,6 +151,9 @@ def test_reads_what_rasas_store_reads_turn_after_turn(tmp_path: Path, domain: Do
             assert _as_dicts(mine) == _as_dicts(theirs)
             assert mine.current_slot_values() == theirs.current_slot_values()
             assert mine.get_slot("need") == f"message {number}"
+        earlier, later = await ours.retrieve("visitor-1"), await ours.retrieve("visitor-1")
+        assert all(a is b for a, b in zip(earlier.events, later.events))  # remembered, not read again
+        assert all(a is not b for a, b in zip((await rasas.retrieve("visitor-1")).events, later.events))
         assert await ours.retrieve("nobody") is None
 
     asyncio.run(scenario())
@@ -190,12 +217,14 @@ def test_a_new_session_starts_afresh_as_in_rasas_store(tmp_path: Path, domain: D
 def test_remembers_a_bounded_number_of_conversations(tmp_path: Path, domain: Domain) -> None:
     async def scenario() -> None:
         ours, rasas = _stores(tmp_path, domain, cache_conversations=2)
+        remembered: List[str] = []
         for name in ("a", "b", "c", "a", "d", "b"):
             tracker = await ours.get_or_create_tracker(name)
             _turn(tracker, f"hello from {name}")
             await ours.save(tracker)
-            assert len(ours._read) <= 2
             assert _as_dicts(await ours.retrieve(name)) == _as_dicts(await rasas.retrieve(name))
+            remembered = ([kept for kept in remembered if kept != name] + [name])[-2:]
+            assert list(ours._read) == remembered  # the two latest, oldest first
 
     asyncio.run(scenario())
 
@@ -215,3 +244,6 @@ def test_make_run_uses_it() -> None:
     from rasa.shared.utils.common import class_from_module_path
 
     assert class_from_module_path(TRACKER_STORE_TYPE) is IncrementalSQLTrackerStore
+    for url in ("sqlite:///var/leads.db", "postgresql://u@db:5432/leads"):
+        assert tracker_store(url)["type"] == TRACKER_STORE_TYPE
+    assert scaling.tracker_store("postgresql://u@db:5432/leads")["type"] == TRACKER_STORE_TYPE
