@@ -20,6 +20,8 @@ import unicodedata
 import warnings
 from typing import Any, Dict, List, Optional, Text, Tuple
 
+import numpy as np
+import scipy.sparse
 import simplemma
 import spacy
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -31,6 +33,7 @@ from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.constants import (
     ENTITIES,
+    FEATURE_TYPE_SENTENCE,
     INTENT,
     INTENT_NAME_KEY,
     INTENT_RANKING_KEY,
@@ -40,6 +43,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from rasa.utils.tensorflow.constants import RANKING_LENGTH
 from simplemma.strategies.dictionaries.dictionary_factory import DefaultDictionaryFactory
 from sklearn.exceptions import ConvergenceWarning
 
@@ -288,16 +292,70 @@ class IntentLogisticRegression(LogisticRegressionClassifier):
             return super().train(training_data)
 
     def process(self, messages: List[Message]) -> List[Message]:
-        """Classifies the messages that have features; the others get no intent."""
-        featured, bare = [], []
+        """Classifies the messages that have features; the others get no intent.
+
+        A message's sentence features are put together once (Rasa's version
+        copies every sparse matrix of the message, the token-level ones too,
+        twice per message) and its probabilities are the multinomial model's
+        softmax computed directly: the same figures as ``predict_proba``,
+        without scikit-learn's checks of a one-row matrix at every message.
+        """
         for message in messages:
-            (featured if _has_sentence_features(message) else bare).append(message)
-        if featured:
-            super().process(featured)
-        for message in bare:
-            message.set(INTENT, {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0}, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [], add_to_output=True)
+            features = _sentence_features(message)
+            if features is None:
+                message.set(INTENT, {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0}, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [], add_to_output=True)
+            elif features is _DENSE or not self._multinomial():
+                super().process([message])
+            else:
+                self._set_intent(message, features)
         return messages
+
+    def _multinomial(self) -> bool:
+        """Whether the fitted model's probabilities are the softmax of its scores (one row per intent)."""
+        clf = self.clf
+        classes = getattr(clf, "classes_", None)
+        if classes is None or len(classes) < 3 or clf.coef_.shape[0] != len(classes):
+            return False
+        return clf.multi_class == "multinomial" or (clf.multi_class == "auto" and clf.solver != "liblinear")
+
+    def _set_intent(self, message: Message, features: scipy.sparse.spmatrix) -> None:
+        """Sets the intent and the ranking as Rasa's classifier does, from one message's features."""
+        scores = np.asarray(features @ self.clf.coef_.T).ravel() + self.clf.intercept_
+        scores = np.exp(scores - scores.max())
+        probabilities = scores / scores.sum()
+        ranking = sorted(
+            ({"name": name, "confidence": confidence} for name, confidence in zip(self.clf.classes_, probabilities)),
+            key=lambda item: -item["confidence"],
+        )
+        message.set(INTENT, ranking[0], add_to_output=True)
+        if self.config[RANKING_LENGTH] > 0:
+            ranking = ranking[: self.config[RANKING_LENGTH]]
+        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+
+
+#: What ``_sentence_features`` returns for a message with dense sentence features (Rasa's path handles them).
+_DENSE = object()
+
+
+def _sentence_features(message: Message) -> Any:
+    """The message's sparse sentence features side by side (one row), ``None`` when there are none.
+
+    The same matrix as ``message.get_sparse_features(TEXT)[1]``, in the same
+    column order, without copying anything else.
+    """
+    sparse = []
+    for feature in message.features:
+        if feature.attribute != TEXT or feature.type != FEATURE_TYPE_SENTENCE:
+            continue
+        if not feature.is_sparse():
+            return _DENSE
+        sparse.append(feature.features)
+    if not sparse:
+        return None
+    matrix = sparse[0] if len(sparse) == 1 else scipy.sparse.hstack(sparse)
+    matrix = matrix.tocsr()
+    return matrix if matrix.shape[-1] > 0 and matrix.nnz > 0 else None
 
 
 #: Words an entity span does not begin with (the convention of data/nlu/README.md), per entity type.
@@ -375,8 +433,3 @@ class EntitySpanTrimmer(GraphComponent):
                 if (start, end) != (entity["start"], entity["end"]):
                     entity.update(start=start, end=end, value=text[start:end])
         return messages
-
-
-def _has_sentence_features(message: Message) -> bool:
-    sparse = message.get_sparse_features(attribute=TEXT)[1]
-    return sparse is not None and sparse.features.shape[-1] > 0 and sparse.features.nnz > 0

@@ -1,5 +1,6 @@
 """The multilingual tokenizer: real spaCy tokenizers per language, language entity."""
 
+import pytest
 from rasa.shared.nlu.constants import ENTITIES, METADATA, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
@@ -85,6 +86,61 @@ def test_the_intent_classifier_gives_no_intent_to_a_message_without_features(tmp
     assert hello.get(INTENT)["name"] == "greet"
     assert empty.get(INTENT) == {"name": None, "confidence": 0.0}
     assert unknown.get(INTENT) == {"name": None, "confidence": 0.0}
+
+
+def test_the_intent_probabilities_are_those_of_the_fitted_model(tmp_path):
+    """With several featurizers and intents, each message's ranking is scikit-learn's ``predict_proba``."""
+    import numpy as np
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
+    from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from bot.nlu import IntentLogisticRegression
+
+    storage, context = LocalModelStorage(tmp_path), ExecutionContext(GraphSchema({}), "test")
+    words = CountVectorsFeaturizer.create(CountVectorsFeaturizer.get_default_config(), storage, Resource("w"), context)
+    chars_config = {**CountVectorsFeaturizer.get_default_config(), "analyzer": "char_wb", "max_ngram": 3}
+    chars = CountVectorsFeaturizer.create(chars_config, storage, Resource("c"), context)
+    config = {**IntentLogisticRegression.get_default_config(), "ranking_length": 2}
+    classifier = IntentLogisticRegression.create(config, storage, Resource("intents"), context)
+    examples = [
+        Message(data={TEXT: text, INTENT: intent})
+        for text, intent in (
+            ("hello there", "greet"),
+            ("good morning", "greet"),
+            ("how much is it", "ask_pricing"),
+            ("what does it cost", "ask_pricing"),
+            ("bye for now", "goodbye"),
+            ("see you later", "goodbye"),
+        )
+    ]
+    data = TrainingData(examples)
+    tokenizer().process_training_data(data)
+    for featurizer in (words, chars):
+        featurizer.train(data)
+        featurizer.process_training_data(data)
+    classifier.train(data)
+
+    texts = ("hello, how much?", "see you", "costs", "good bye")
+    messages = [Message(data={TEXT: text}) for text in texts]
+    tokenizer().process(messages)
+    for featurizer in (words, chars):
+        featurizer.process(messages)
+    classifier.process(messages)
+    expected = classifier.clf.predict_proba(classifier._create_X(messages))
+    for message, probabilities in zip(messages, expected):
+        ranking = message.get(INTENT_RANKING_KEY)
+        assert len(ranking) == 2
+        best = int(np.argmax(probabilities))
+        assert message.get(INTENT)["name"] == classifier.clf.classes_[best]
+        assert message.get(INTENT)["confidence"] == pytest.approx(probabilities[best], abs=1e-12)
+        by_name = dict(zip(classifier.clf.classes_, probabilities))
+        assert [item["confidence"] for item in ranking] == pytest.approx(
+            sorted(by_name.values(), reverse=True)[:2], abs=1e-12
+        )
 
 
 def trained_lemmatizer(tmp_path, texts, fold_accents=True):
