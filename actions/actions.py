@@ -9,10 +9,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import lead_bridge
+from actions import facts, lead_bridge
 from actions.answers import utter_answer
 from actions.conversation import QUESTION_INTENTS, ends_conversation, intent_of, not_understood
-from actions.extraction import extract_facts
 from actions.plausibility import foreign_language
 from actions.qualification import MISSED_SLOT, summary_text
 from actions.resources import lexicon
@@ -21,17 +20,13 @@ logger = logging.getLogger(__name__)
 
 
 class ActionExtractFacts(Action):
-    """Reads every visitor message for facts about the lead."""
+    """Reads the visitor's messages for facts about the lead while no form is open (``actions.facts``)."""
 
     def name(self) -> Text:
         return "action_extract_facts"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        requested = tracker.get_slot("requested_slot") if tracker.active_loop_name else None
-        slots = tracker.current_slot_values()
-        updates = extract_facts(tracker.latest_message or {}, slots, requested)
-        await lead_bridge.save_progress(tracker, {**slots, **updates}, finished=bool(slots.get("lead_submitted")))
-        return [SlotSet(slot, value) for slot, value in updates.items()]
+        return await facts.read_facts(tracker, facts.latest(tracker))
 
 
 class ActionAnswerQuestion(Action):
@@ -160,11 +155,13 @@ class ActionStop(Action):
         return "action_stop"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        read = await facts.read_unread(tracker, self.name())  # a stop during a form: what it said is kept
         if tracker.active_loop_name and not ends_conversation(tracker):
-            return [FollowupAction(tracker.active_loop_name)]
+            return read + [FollowupAction(tracker.active_loop_name)]
+        tracker.add_slots(read)
         dispatcher.utter_message(response="utter_stop")
         await lead_bridge.save_progress(tracker, tracker.current_slot_values(), finished=False)
-        return [ActiveLoop(None), SlotSet("requested_slot", None)]
+        return read + [ActiveLoop(None), SlotSet("requested_slot", None)]
 
 
 class ActionSubmitLead(Action):
@@ -211,6 +208,8 @@ class ActionRequestHuman(Action):
         return "action_request_human"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        read = await facts.read_unread(tracker, self.name())  # asked during a form: what it said is kept
+        tracker.add_slots(read)
         slots = tracker.current_slot_values()
         reachable = bool(slots.get("contact_email") or slots.get("contact_phone")) or lead_bridge.channel_of(
             tracker
@@ -223,6 +222,6 @@ class ActionRequestHuman(Action):
             route = await lead_bridge.hand_off(tracker, force=True)
         if route is not None and route.rep and route.in_hours and reachable:
             dispatcher.utter_message(response="utter_handoff_now", rep_name=route.rep["name"])
-            return [ConversationPaused()]
+            return read + [ConversationPaused()]
         dispatcher.utter_message(response="utter_human_request")
-        return []
+        return read

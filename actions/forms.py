@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions import catalog
+from actions import catalog, facts
 from actions.answers import utter_answer
 from actions.conversation import (
     ANSWER_INTENTS,
@@ -92,11 +92,11 @@ class ValidateQualificationForm(FormQuestions, NeverLoop, FormValidationAction):
         if intent == "request_human" and requested:
             # Setting nothing makes Rasa reject the form: the rule for "a person, please" takes over.
             return []
+        events: List[EventType] = await _read(tracker, self.form_name())
         if resumed_since_last_message(tracker):
             # Back after a hand-off (a rep's hand-back): the latest message was for the rep, not an
             # answer to the open question, which is simply asked again.
-            return await super().run(dispatcher, tracker, domain)
-        events: List[EventType] = []
+            return events + await super().run(dispatcher, tracker, domain)
         meaningless = not _plausible(tracker)
         if meaningless and intent != "nlu_fallback" and requested:
             events += not_understood(dispatcher, tracker)  # nothing is read from it, and the visitor is told
@@ -174,7 +174,7 @@ class ValidateReferralForm(FormQuestions, NeverLoop, FormValidationAction):
         if ends_conversation(tracker):
             return []  # a clear stop ends the referral questions (the stop rule)
         requested = tracker.get_slot("requested_slot")
-        events: List[EventType] = []
+        events: List[EventType] = await _read(tracker, self.form_name())
         if requested and not _plausible(tracker) and intent_of(tracker) != "nlu_fallback":
             events += not_understood(dispatcher, tracker)
         events += await super().run(dispatcher, tracker, domain)
@@ -239,6 +239,13 @@ def _after_visitor_message(tracker: Tracker) -> bool:
         if event.get("event") == "active_loop" and event.get("name"):
             return False
     return False
+
+
+async def _read(tracker: Tracker, form: str) -> List[EventType]:
+    """The facts of the messages no action read yet (``actions.facts``), set in ``tracker`` for what follows."""
+    read = await facts.read_unread(tracker, form)
+    tracker.add_slots(read)
+    return read
 
 
 def _plausible(tracker: Tracker) -> bool:
