@@ -8,7 +8,7 @@ every prediction, two or three times per prediction. All of that grows with
 the conversation. Here:
 
 - each Rasa process remembers the events it has read of the conversations it
-  served last (``TRACKER_CACHE_CONVERSATIONS``, 256 by default) and reads only
+  served last (``TRACKER_CACHE_CONVERSATIONS``, 64 by default) and reads only
   the rows added since; rows of the conversation removed (an erasure) or a new
   session make it read the conversation again in full, so several processes
   can share the database as before;
@@ -31,10 +31,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, List, Optional, Set, Text
+from typing import Any, Iterable, List, Optional, Set, Text
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
@@ -213,7 +214,7 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
             last_id=last_id,
             rows_up_to_last=self._rows_up_to(session, sender_id, last_id),
             session_start=max(starts) if starts else None,
-            events=deserialise_events([json.loads(row.data) for row in rows]),
+            events=deserialise_events(_event_dicts(row.data for row in rows)),
         )
 
     def _read_on(self, session: Any, sender_id: Text, read: _Read) -> Optional[_Read]:
@@ -228,11 +229,11 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
             return read
         if any(row.type_name == SessionStarted.type_name for row in rows):
             return None  # a new session: Rasa's own query decides where it starts
-        fresh = [
-            json.loads(row.data)
+        fresh = _event_dicts(
+            row.data
             for row in rows
             if read.session_start is None or (row.timestamp is not None and row.timestamp >= read.session_start)
-        ]
+        )
         return _Read(
             last_id=rows[-1].id,
             rows_up_to_last=read.rows_up_to_last + len(rows),
@@ -246,3 +247,24 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
             session.query(sa.func.count(table.id)).filter(table.sender_id == sender_id, table.id <= last_id).scalar()
             or 0
         )
+
+
+#: Strings up to this length in the stored events (keys, names, ids) are shared between events.
+SHARED_STRING_LENGTH = 64
+
+
+def _shared_strings(value: dict) -> dict:
+    return {
+        sys.intern(key): sys.intern(item) if isinstance(item, str) and len(item) <= SHARED_STRING_LENGTH else item
+        for key, item in value.items()
+    }
+
+
+def _event_dicts(rows: Iterable[Text]) -> List[dict]:
+    """The events stored as JSON rows, as dicts whose keys and short strings are shared between events.
+
+    The events a process keeps read repeat the same keys, slot, intent and
+    action names and model ids over and over; one copy of each takes about a
+    third less memory per conversation kept.
+    """
+    return json.loads("[" + ",".join(rows) + "]", object_hook=_shared_strings)

@@ -187,8 +187,8 @@ def rate_per_address() -> int:
 
 
 def tracker_cache_conversations() -> int:
-    """Conversations whose events each Rasa process keeps read: ``TRACKER_CACHE_CONVERSATIONS`` (256; 0: none)."""
-    value = env("TRACKER_CACHE_CONVERSATIONS", "256").strip() or "256"
+    """Conversations whose events each Rasa process keeps read: ``TRACKER_CACHE_CONVERSATIONS`` (64; 0: none)."""
+    value = env("TRACKER_CACHE_CONVERSATIONS", "64").strip() or "64"
     try:
         return max(0, int(value))
     except ValueError as error:

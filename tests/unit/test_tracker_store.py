@@ -247,3 +247,18 @@ def test_make_run_uses_it() -> None:
     for url in ("sqlite:///var/leads.db", "postgresql://u@db:5432/leads"):
         assert tracker_store(url)["type"] == TRACKER_STORE_TYPE
     assert scaling.tracker_store("postgresql://u@db:5432/leads")["type"] == TRACKER_STORE_TYPE
+
+
+def test_stored_events_are_read_as_rasa_reads_them_with_their_short_strings_shared():
+    import json
+
+    from bot.tracker_store import _event_dicts
+
+    rows = [
+        json.dumps({"event": "action", "name": "action_listen", "metadata": {"model_id": "70c5d996f60c41469f6829"}}),
+        json.dumps({"event": "user", "text": "x" * 200, "metadata": {"model_id": "70c5d996f60c41469f6829"}}),
+    ]
+    read = _event_dicts(rows)
+    assert read == [json.loads(row) for row in rows]
+    assert read[0]["metadata"]["model_id"] is read[1]["metadata"]["model_id"]
+    assert _event_dicts([]) == []
