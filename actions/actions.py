@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupAction, SlotSet
@@ -11,9 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import facts, lead_bridge
 from actions.answers import utter_answer
-from actions.conversation import QUESTION_INTENTS, ends_conversation, intent_of, not_understood
+from actions.conversation import ends_conversation, intent_of, not_understood
 from actions.plausibility import foreign_language
-from actions.qualification import MISSED_SLOT, summary_text
 from actions.resources import lexicon
 
 logger = logging.getLogger(__name__)
@@ -38,79 +37,6 @@ class ActionAnswerQuestion(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         utter_answer(dispatcher, tracker)
         return [SlotSet("last_question", intent_of(tracker))]
-
-
-class ActionAskSummaryConfirmed(Action):
-    """Shows what was understood and asks the visitor to confirm or correct it."""
-
-    def name(self) -> Text:
-        return "action_ask_summary_confirmed"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        if tracker.get_slot("correction_pending"):
-            dispatcher.utter_message(response="utter_ask_what_to_correct")
-        else:
-            dispatcher.utter_message(
-                response="utter_summary",
-                summary=summary_text(tracker.current_slot_values(), tracker.get_slot("language")),
-            )
-        return []
-
-
-class AskAboutPeople(Action):
-    """Asks a question about other people; after a bare "yes" to it, asks who."""
-
-    slot = ""
-
-    def name(self) -> Text:
-        return f"action_ask_{self.slot}"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        said_yes = intent_of(tracker) == "affirm"
-        answered_this = question_answered(tracker) == self.slot
-        dispatcher.utter_message(response="utter_ask_who" if said_yes and answered_this else f"utter_ask_{self.slot}")
-        return []
-
-
-def question_answered(tracker: Tracker) -> Optional[Text]:
-    """The question that was open when the visitor sent their latest message."""
-    open_question: Optional[Text] = None
-    answered: Optional[Text] = None
-    for event in tracker.events:
-        if event.get("event") == "slot" and event.get("name") == "requested_slot":
-            open_question = event.get("value")
-        elif event.get("event") == "user":
-            answered = open_question
-    return answered
-
-
-class ActionAskDecisionMaker(AskAboutPeople):
-    slot = "decision_maker"
-
-
-class ActionAskAllies(AskAboutPeople):
-    slot = "allies"
-
-
-class ActionAskBlockers(AskAboutPeople):
-    slot = "blockers"
-
-
-class ActionAskAuthority(Action):
-    """Asks the visitor's part in the decision; after an answer that was not understood, with buttons."""
-
-    def name(self) -> Text:
-        return "action_ask_authority"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        if tracker.get_slot(MISSED_SLOT) != "authority":
-            dispatcher.utter_message(response="utter_ask_authority")
-        elif intent_of(tracker) in QUESTION_INTENTS:
-            # the visitor asked something on the way and was answered: nothing was misunderstood
-            dispatcher.utter_message(response="utter_ask_authority_choice_after_question")
-        else:
-            dispatcher.utter_message(response="utter_ask_authority_choice")
-        return []
 
 
 class ActionFallback(Action):

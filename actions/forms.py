@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions import catalog, facts
+from actions import catalog, facts, questions
 from actions.answers import utter_answer
 from actions.conversation import (
     ANSWER_INTENTS,
@@ -82,6 +82,17 @@ class ValidateQualificationForm(FormQuestions, NeverLoop, FormValidationAction):
         return required_slots(tracker.slots)
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        events = await self._validate(dispatcher, tracker, domain)
+        if events:  # (nothing: Rasa rejects the form and asks nothing)
+            tracker.add_slots(events)
+            asked = question_rasa_asks(events, tracker, self.form_name())
+            if asked in questions.ASKED_HERE:  # Rasa asks none of these: the validation does (actions.questions)
+                questions.ask(dispatcher, tracker, asked)
+        return events
+
+    async def _validate(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
         if ends_conversation(tracker):
             return []  # a clear stop: nothing validated, Rasa rejects the form and the stop rule ends it
         requested = tracker.get_slot("requested_slot")
@@ -239,6 +250,21 @@ def _after_visitor_message(tracker: Tracker) -> bool:
         if event.get("event") == "active_loop" and event.get("name"):
             return False
     return False
+
+
+def question_rasa_asks(events: List[EventType], tracker: Tracker, form: str) -> Any:
+    """The question Rasa's form asks after a validation that returned ``events`` (``tracker`` has them).
+
+    As ``FormAction.request_next_slot`` decides: none when a ``requested_slot``
+    is set to nothing, else the first ``requested_slot`` set, else the form's
+    first question still without an answer.
+    """
+    requested = [e.get("value") for e in events if e.get("event") == "slot" and e.get("name") == "requested_slot"]
+    if None in requested:
+        return None
+    if requested:
+        return requested[0]
+    return next((slot for slot in FORM_QUESTIONS[form] if tracker.get_slot(slot) is None), None)
 
 
 async def _read(tracker: Tracker, form: str) -> List[EventType]:

@@ -14,9 +14,9 @@ from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.actions import ActionAskAllies, ActionAskAuthority, ActionAskSummaryConfirmed, question_answered
 from actions.forms import ValidateQualificationForm, _after_visitor_message
 from actions.lead_bridge import channel_of, transcript
+from actions.questions import ask, question_answered
 from bot import action_calls
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -130,10 +130,13 @@ def test_the_tracker_itself_is_left_as_it_was():
 async def _run_everything(state: Dict[str, Any]) -> List[Any]:
     """What the actions that read the history say and set, and what the lead record takes from it."""
     said = []
-    for action in (ValidateQualificationForm(), ActionAskAllies(), ActionAskAuthority(), ActionAskSummaryConfirmed()):
+    dispatcher = CollectingDispatcher()
+    events = await ValidateQualificationForm().run(dispatcher, Tracker.from_dict(copy.deepcopy(state)), {})
+    said.append((dispatcher.messages, events))
+    for slot in ("allies", "authority", "summary_confirmed"):
         dispatcher = CollectingDispatcher()
-        events = await action.run(dispatcher, Tracker.from_dict(copy.deepcopy(state)), {})
-        said.append((action.name(), dispatcher.messages, events))
+        asked = ask(dispatcher, Tracker.from_dict(copy.deepcopy(state)), slot)
+        said.append((slot, dispatcher.messages, asked))
     tracker = Tracker.from_dict(copy.deepcopy(state))
     said.append((transcript(tracker), channel_of(tracker), question_answered(tracker), _after_visitor_message(tracker)))
     return said

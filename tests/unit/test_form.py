@@ -15,9 +15,10 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.actions import ActionAskAllies, ActionAskAuthority, ActionAskBlockers, ActionFallback, ActionStop
+from actions.actions import ActionFallback, ActionStop
 from actions.conversation import FALLBACKS_BEFORE_OFFERING_A_PERSON
 from actions.forms import ValidateQualificationForm
+from actions.questions import ASKED_HERE, ask
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN: Dict[str, Any] = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
@@ -132,12 +133,14 @@ async def test_cost_benefits_bring_the_savings_figures_once():
     known = {"need": "support tickets", "need_category": "ticket_overload", "language": "en"}
     extracted = {"benefits": ["upfront_savings"]}
     messages, events = await validate(tracker("saving money", requested="benefits", known=known, extracted=extracted))
-    assert len(messages) == 1 and "%" in messages[0]["text"]
+    pitches = [m for m in messages if "%" in (m.get("text") or "")]
+    assert len(pitches) == 1 and messages[0] == pitches[0]  # then the next question (the role, still unknown)
+    assert responses(messages)[1:] == ["utter_question_authority"]
     assert slot_events(events)["savings_shown"] is True
 
     shown = {**known, "savings_shown": True}
     messages, _ = await validate(tracker("cheaper too", requested="benefits", known=shown, extracted=extracted))
-    assert messages == []
+    assert responses(messages) == ["utter_question_authority"]
 
 
 @pytest.mark.asyncio
@@ -154,12 +157,12 @@ async def test_a_question_during_the_form_is_answered_and_the_open_question_stay
 async def test_an_answer_with_nothing_in_it_is_asked_again_then_a_person_is_offered():
     known = {"need": "support tickets"}
     messages, events = await validate(tracker("hmm well", "inform", "authority", known))
-    assert responses(messages) == ["utter_rephrase"]
+    assert responses(messages) == ["utter_rephrase", "utter_ask_authority_choice"]  # asked again, with buttons
     assert slot_events(events)["fallback_count"] == 1
 
     count = FALLBACKS_BEFORE_OFFERING_A_PERSON - 1
     messages, events = await validate(tracker("hmm", "inform", "authority", {**known, "fallback_count": count}))
-    assert responses(messages) == ["utter_offer_human"]
+    assert responses(messages) == ["utter_offer_human", "utter_ask_authority_choice"]
     assert slot_events(events)["fallback_count"] == 0
 
 
@@ -188,14 +191,14 @@ async def test_the_next_question_follows_what_is_known():
 @pytest.mark.asyncio
 async def test_a_bare_yes_to_who_else_gets_asked_who():
     known = {"need": "tickets", "authority": "decision_maker"}
-    for action, slot in ((ActionAskAllies(), "allies"), (ActionAskBlockers(), "blockers")):
+    for slot in ("allies", "blockers"):
         dispatcher = CollectingDispatcher()
-        await action.run(dispatcher, tracker("yes", "affirm", slot, known), SENT)
+        assert ask(dispatcher, tracker("yes", "affirm", slot, known), slot)
         assert responses(dispatcher.messages) == ["utter_ask_who"]
 
         dispatcher = CollectingDispatcher()
-        await action.run(dispatcher, tracker("our CFO", "inform", "need", known), SENT)
-        assert responses(dispatcher.messages) == [f"utter_ask_{slot}"]
+        assert ask(dispatcher, tracker("our CFO", "inform", "need", known), slot)
+        assert responses(dispatcher.messages) == [f"utter_question_{slot}"]
 
 
 @pytest.mark.asyncio
@@ -221,12 +224,12 @@ async def test_an_answer_not_understood_is_asked_differently_then_the_question_i
     assert slot_events(events)["question_missed"] == "authority"
     assert slot_events(events).get("requested_slot") == "authority"
     dispatcher = CollectingDispatcher()
-    await ActionAskAuthority().run(dispatcher, tracker("", known={**known, "question_missed": "authority"}), SENT)
+    ask(dispatcher, tracker("", known={**known, "question_missed": "authority"}), "authority")
     assert responses(dispatcher.messages) == ["utter_ask_authority_choice"]
     # after a question on the way (answered), the buttons come without "sorry, I did not follow"
     dispatcher = CollectingDispatcher()
     asked = tracker("how much is it?", "ask_pricing", known={**known, "question_missed": "authority"})
-    await ActionAskAuthority().run(dispatcher, asked, SENT)
+    ask(dispatcher, asked, "authority")
     assert responses(dispatcher.messages) == ["utter_ask_authority_choice_after_question"]
     # second miss in a row: the form moves on without the fact
     missed = {**known, "question_missed": "authority"}
@@ -234,6 +237,36 @@ async def test_an_answer_not_understood_is_asked_differently_then_the_question_i
     assert slot_events(events)["authority"] == "unknown"
     assert slot_events(events)["question_missed"] is None
     assert slot_events(events)["requested_slot"] == "allies"
+
+
+@pytest.mark.asyncio
+async def test_the_validation_asks_the_questions_rasa_leaves_to_it_and_only_those():
+    known = {"need": "support tickets pile up"}
+    # "I decide": the next question, about allies, is asked by the validation itself
+    messages, events = await validate(tracker("I make the call", requested="authority", known=known,
+                                              extracted={"authority": "decision_maker"}))  # fmt: skip
+    assert slot_events(events)["requested_slot"] == "allies"
+    assert responses(messages)[-1] == "utter_question_allies"
+    # a question Rasa asks with its own response: the validation says nothing of it
+    done = {**QUALIFIED, "consent": None}
+    messages, events = await validate(tracker("we use Zendesk", requested="current_vendor", known=done,
+                                              extracted={"current_vendor": "Zendesk"}))  # fmt: skip
+    assert slot_events(events)["requested_slot"] == "consent"
+    assert "utter_ask_consent" not in responses(messages)
+    # a stop: nothing validated, nothing asked (Rasa rejects the form)
+    assert await validate(tracker("stop, I'm done", "stop", "contact_phone", QUALIFIED, confidence=0.99)) == ([], [])
+
+
+def test_rasa_asks_every_question_of_the_forms_but_those_the_validation_asks():
+    actions, responses_ = set(DOMAIN["actions"]), set(DOMAIN["responses"])
+    for form, spec in DOMAIN["forms"].items():
+        for slot in spec["required_slots"]:
+            rasas = {f"action_ask_{form}_{slot}", f"utter_ask_{form}_{slot}", f"action_ask_{slot}", f"utter_ask_{slot}"}
+            found = rasas & (actions | responses_)
+            if form == "qualification_form" and slot in ASKED_HERE:
+                assert not found, f"Rasa would ask {slot} too: {found}"
+            else:
+                assert found, f"nothing asks {slot}"
 
 
 @pytest.mark.asyncio

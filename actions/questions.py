@@ -1,0 +1,63 @@
+"""The form's questions whose wording depends on the conversation, asked by the form's validation.
+
+Rasa asks a form's next question with ``action_ask_<slot>`` or
+``utter_ask_<slot>``, and with neither it leaves the asking to the form's
+validation, which has just worked out that question. For these questions the
+validation asks them itself (``ValidateQualificationForm``), which saves the
+action server a call per question:
+
+- the visitor's part in the decision: after an answer that was not
+  understood, with buttons (unless the visitor had asked something meanwhile);
+- the questions about other people: after a bare "yes", "who?";
+- the summary to confirm, or what to correct.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.conversation import QUESTION_INTENTS, intent_of
+from actions.qualification import MISSED_SLOT, summary_text
+
+PEOPLE = ("decision_maker", "allies", "blockers")
+#: The questions asked here (no ``utter_ask_<slot>`` response in domain.yml, so Rasa asks none of them).
+ASKED_HERE = ("authority", *PEOPLE, "summary_confirmed")
+
+
+def question_answered(tracker: Tracker) -> Optional[Text]:
+    """The question that was open when the visitor sent their latest message."""
+    open_question: Optional[Text] = None
+    answered: Optional[Text] = None
+    for event in tracker.events:
+        if event.get("event") == "slot" and event.get("name") == "requested_slot":
+            open_question = event.get("value")
+        elif event.get("event") == "user":
+            answered = open_question
+    return answered
+
+
+def ask(dispatcher: CollectingDispatcher, tracker: Tracker, slot: Text) -> bool:
+    """Asks the question of ``slot`` if it is one asked here; whether it was."""
+    if slot == "authority":
+        if tracker.get_slot(MISSED_SLOT) != "authority":
+            dispatcher.utter_message(response="utter_question_authority")
+        elif intent_of(tracker) in QUESTION_INTENTS:
+            # the visitor asked something on the way and was answered: nothing was misunderstood
+            dispatcher.utter_message(response="utter_ask_authority_choice_after_question")
+        else:
+            dispatcher.utter_message(response="utter_ask_authority_choice")
+    elif slot in PEOPLE:
+        said_yes = intent_of(tracker) == "affirm" and question_answered(tracker) == slot
+        dispatcher.utter_message(response="utter_ask_who" if said_yes else f"utter_question_{slot}")
+    elif slot == "summary_confirmed":
+        if tracker.get_slot("correction_pending"):
+            dispatcher.utter_message(response="utter_ask_what_to_correct")
+        else:
+            summary = summary_text(tracker.current_slot_values(), tracker.get_slot("language"))
+            dispatcher.utter_message(response="utter_summary", summary=summary)
+    else:
+        return False
+    return True
