@@ -44,7 +44,8 @@ def test_language_entity_added_at_prediction_and_hint_used_for_short_text():
     assert not [e for e in unclear.get(ENTITIES, []) if e["entity"] == "language"]
 
 
-def test_the_intent_classifier_gives_no_intent_to_a_message_without_features(tmp_path):
+def trained_classifier(tmp_path, examples, char_ngrams=False, ranking_length=10):
+    """The intent classifier trained on ``(text, intent)`` pairs, and a function that reads messages with it."""
     from rasa.engine.graph import ExecutionContext, GraphSchema
     from rasa.engine.storage.local_model_storage import LocalModelStorage
     from rasa.engine.storage.resource import Resource
@@ -55,34 +56,46 @@ def test_the_intent_classifier_gives_no_intent_to_a_message_without_features(tmp
     from bot.nlu import IntentLogisticRegression
 
     storage, context = LocalModelStorage(tmp_path), ExecutionContext(GraphSchema({}), "test")
-    featurizer = CountVectorsFeaturizer.create(
-        CountVectorsFeaturizer.get_default_config(), storage, Resource("words"), context
-    )
-    classifier = IntentLogisticRegression.create(
-        IntentLogisticRegression.get_default_config(), storage, Resource("intents"), context
-    )
-    examples = [
-        Message(data={TEXT: text, INTENT: intent})
-        for text, intent in (
-            ("hello there", "greet"),
-            ("hi", "greet"),
-            ("good morning", "greet"),
-            ("how much is it", "ask_pricing"),
-            ("what does it cost", "ask_pricing"),
-            ("price please", "ask_pricing"),
-        )
+    configs = [CountVectorsFeaturizer.get_default_config()]
+    if char_ngrams:
+        configs.append({**CountVectorsFeaturizer.get_default_config(), "analyzer": "char_wb", "max_ngram": 3})
+    featurizers = [
+        CountVectorsFeaturizer.create(config, storage, Resource(f"features{i}"), context)
+        for i, config in enumerate(configs)
     ]
-    data = TrainingData(examples)
+    config = {**IntentLogisticRegression.get_default_config(), "ranking_length": ranking_length}
+    classifier = IntentLogisticRegression.create(config, storage, Resource("intents"), context)
+    data = TrainingData([Message(data={TEXT: text, INTENT: intent}) for text, intent in examples])
     tokenizer().process_training_data(data)
-    featurizer.train(data)
-    featurizer.process_training_data(data)
+    for featurizer in featurizers:
+        featurizer.train(data)
+        featurizer.process_training_data(data)
     classifier.train(data)
 
-    hello, empty, unknown = (Message(data={TEXT: t}) for t in ("hello", "", "zzzz"))
-    messages = [hello, empty, unknown]
-    tokenizer().process(messages)
-    featurizer.process(messages)
-    classifier.process(messages)
+    def read(*texts):
+        messages = [Message(data={TEXT: text}) for text in texts]
+        tokenizer().process(messages)
+        for featurizer in featurizers:
+            featurizer.process(messages)
+        classifier.process(messages)
+        return messages
+
+    return classifier, read
+
+
+def test_the_intent_classifier_gives_no_intent_to_a_message_without_features(tmp_path):
+    from rasa.shared.nlu.constants import INTENT
+
+    examples = [
+        ("hello there", "greet"),
+        ("hi", "greet"),
+        ("good morning", "greet"),
+        ("how much is it", "ask_pricing"),
+        ("what does it cost", "ask_pricing"),
+        ("price please", "ask_pricing"),
+    ]
+    _, read = trained_classifier(tmp_path, examples)
+    hello, empty, unknown = read("hello", "", "zzzz")
     assert hello.get(INTENT)["name"] == "greet"
     assert empty.get(INTENT) == {"name": None, "confidence": 0.0}
     assert unknown.get(INTENT) == {"name": None, "confidence": 0.0}
@@ -91,45 +104,18 @@ def test_the_intent_classifier_gives_no_intent_to_a_message_without_features(tmp
 def test_the_intent_probabilities_are_those_of_the_fitted_model(tmp_path):
     """With several featurizers and intents, each message's ranking is scikit-learn's ``predict_proba``."""
     import numpy as np
-    from rasa.engine.graph import ExecutionContext, GraphSchema
-    from rasa.engine.storage.local_model_storage import LocalModelStorage
-    from rasa.engine.storage.resource import Resource
-    from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
     from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY
-    from rasa.shared.nlu.training_data.training_data import TrainingData
 
-    from bot.nlu import IntentLogisticRegression
-
-    storage, context = LocalModelStorage(tmp_path), ExecutionContext(GraphSchema({}), "test")
-    words = CountVectorsFeaturizer.create(CountVectorsFeaturizer.get_default_config(), storage, Resource("w"), context)
-    chars_config = {**CountVectorsFeaturizer.get_default_config(), "analyzer": "char_wb", "max_ngram": 3}
-    chars = CountVectorsFeaturizer.create(chars_config, storage, Resource("c"), context)
-    config = {**IntentLogisticRegression.get_default_config(), "ranking_length": 2}
-    classifier = IntentLogisticRegression.create(config, storage, Resource("intents"), context)
     examples = [
-        Message(data={TEXT: text, INTENT: intent})
-        for text, intent in (
-            ("hello there", "greet"),
-            ("good morning", "greet"),
-            ("how much is it", "ask_pricing"),
-            ("what does it cost", "ask_pricing"),
-            ("bye for now", "goodbye"),
-            ("see you later", "goodbye"),
-        )
+        ("hello there", "greet"),
+        ("good morning", "greet"),
+        ("how much is it", "ask_pricing"),
+        ("what does it cost", "ask_pricing"),
+        ("bye for now", "goodbye"),
+        ("see you later", "goodbye"),
     ]
-    data = TrainingData(examples)
-    tokenizer().process_training_data(data)
-    for featurizer in (words, chars):
-        featurizer.train(data)
-        featurizer.process_training_data(data)
-    classifier.train(data)
-
-    texts = ("hello, how much?", "see you", "costs", "good bye")
-    messages = [Message(data={TEXT: text}) for text in texts]
-    tokenizer().process(messages)
-    for featurizer in (words, chars):
-        featurizer.process(messages)
-    classifier.process(messages)
+    classifier, read = trained_classifier(tmp_path, examples, char_ngrams=True, ranking_length=2)
+    messages = read("hello, how much?", "see you", "costs", "good bye")
     expected = classifier.clf.predict_proba(classifier._create_X(messages))
     for message, probabilities in zip(messages, expected):
         ranking = message.get(INTENT_RANKING_KEY)
