@@ -165,10 +165,31 @@ def test_the_slot_mapping_runs_only_while_no_form_is_open():
                 assert mapping.get("conditions") == [{"active_loop": None}], name
 
 
-def test_the_lead_is_saved_in_the_language_the_message_was_recognised_in():
-    from actions.facts import detected_language
+@pytest.fixture
+def lead_database(tmp_path, monkeypatch):
+    """A real SQLite lead database of the test's own, for the lead writes of the actions."""
+    from leads import pipeline
 
-    french = {"entities": [{"entity": "language", "value": "fr"}, {"entity": "company", "value": "Morel"}]}
-    assert detected_language(french) == "fr"
+    url = f"sqlite:///{tmp_path / 'leads.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("LEADS_OUTBOX_DIR", str(tmp_path / "outbox"))
+    pipeline.writer.cache_clear()
+    yield url
+    pipeline.writer.cache_clear()
+
+
+@pytest.mark.asyncio
+async def test_the_lead_is_saved_in_the_language_the_message_was_recognised_in(lead_database):
+    from actions.facts import detected_language
+    from leads.storage.db import session_scope
+    from leads.storage.repository import find_by_conversation
+
+    text = "Bonjour, nos clients attendent trois jours une réponse à leurs e-mails"
+    events = [action("action_listen"), user(text, entities=[{"entity": "language", "value": "fr"}])]
+    # the language slot is set by its own mapping in the same turn: the extraction does not see it yet
+    await ActionExtractFacts().run(CollectingDispatcher(), tracker(events, {"language": None}, loop=None), {})
+    with session_scope(lead_database) as session:
+        lead = find_by_conversation(session, "facts-test")
+        assert lead is not None and lead.language == "fr"
     assert detected_language({"entities": [{"entity": "company", "value": "Morel"}]}) is None
     assert detected_language({"entities": [{"entity": "language", "value": "de"}]}) is None
