@@ -24,7 +24,7 @@ from actions.conversation import (
     WHO_QUESTIONS,
     wants_to_end,
 )
-from actions.parsing import EMAIL, EMAIL_LIKE, find_budget, find_phones, valid_email, valid_phone
+from actions.parsing import EMAIL, EMAIL_LIKE, find_budget, find_phones, in_address, valid_email, valid_phone
 from actions.people import describe, parse_people
 from actions.plausibility import plausible_label, plausible_name, plausible_text
 from actions.resources import lexicon
@@ -62,9 +62,14 @@ class Turn:
 
     @classmethod
     def from_latest_message(cls, message: Dict[str, Any], language: Optional[str]) -> "Turn":
-        text = str(message.get("text") or "")[:MAX_TEXT]
+        written = str(message.get("text") or "")
+        text = written[:MAX_TEXT]
         intent = (message.get("intent") or {}).get("name")
-        entities = [e for e in message.get("entities") or [] if e.get("entity") != "language" and _plausible_entity(e)]
+        entities = [
+            e
+            for e in message.get("entities") or []
+            if e.get("entity") != "language" and _plausible_entity(e) and not _phone_in_address(e, written)
+        ]
         detected = [e.get("value") for e in message.get("entities") or [] if e.get("entity") == "language"]
         return cls(
             text=text,
@@ -99,6 +104,14 @@ def _plausible_entity(entity: Dict[str, Any]) -> bool:
     if entity.get("entity") in ("company", "vendor", "job_title"):
         return plausible_label(value if isinstance(value, str) else None)
     return True
+
+
+def _phone_in_address(entity: Dict[str, Any], text: str) -> bool:
+    """A "phone number" found among the digits of an e-mail address ("sarah.34656785@…")."""
+    start, end = entity.get("start"), entity.get("end")
+    if entity.get("entity") != "phone" or not isinstance(start, int) or not isinstance(end, int):
+        return False
+    return in_address(text, start, end)
 
 
 #: Questions whose answer is a few words of the visitor's own (a name, a company, a tool).

@@ -39,8 +39,17 @@ def valid_phone(value: Optional[str]) -> bool:
 
 
 def find_phones(text: str) -> list:
-    """Phone numbers written in ``text``, in order."""
-    return [m.group().strip() for m in PHONE.finditer(text) if valid_phone(m.group())]
+    """Phone numbers written in ``text``, in order (digits of an e-mail address are none)."""
+    return [
+        m.group().strip()
+        for m in PHONE.finditer(text)
+        if valid_phone(m.group()) and not in_address(text, m.start(), m.end())
+    ]
+
+
+def in_address(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` lies within something written as an e-mail address (anything with an @)."""
+    return any(m.start() <= start and end <= m.end() for m in EMAIL_LIKE.finditer(text))
 
 
 def find_budget(text: str) -> Optional[Dict[str, Union[float, str]]]:

@@ -98,6 +98,27 @@ def test_incomplete_email_is_kept_for_validation_and_complete_one_accepted():
     assert out["contact_email"] == "ops@greenleafdental.com"
 
 
+def test_the_digits_of_an_e_mail_address_are_not_a_phone_number():
+    # as the NLU reads it: the address as an e-mail, its digits also matched by the phone pattern
+    address = "sarah.34656785@northbay-logistics.com"
+    message = {
+        "text": address,
+        "intent": {"name": "inform"},
+        "entities": [
+            {"entity": "email", "value": address, "start": 0, "end": len(address)},
+            {"entity": "phone", "value": "34656785", "start": 6, "end": 14},
+            {"entity": "language", "value": "en"},
+        ],
+    }
+    out = extract_facts(message, {"language": "en", "consent": True}, "contact_email")
+    assert out["contact_email"] == address and "contact_phone" not in out
+    # without the NLU's entities, from the text alone
+    assert "contact_phone" not in facts(address, requested="contact_email", consent=True)
+    # a number written beside the address is one
+    both = facts(f"{address}, or call +44 20 7946 0958", requested="contact_email", consent=True)
+    assert both["contact_email"] == address and both["contact_phone"] == "+44 20 7946 0958"
+
+
 def test_phone_can_be_skipped():
     assert facts("skip", requested="contact_phone")["contact_phone"] == ""
     assert facts("pomiń", language="pl", requested="contact_phone")["contact_phone"] == ""
