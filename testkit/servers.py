@@ -12,13 +12,14 @@ import json
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
 
 from common import endpoints
 
@@ -63,11 +64,26 @@ def tracker_url(base: str, sender: str, channel: str = "rest") -> str:
     return api_url(base, f"/conversations/{conversation}/tracker")
 
 
+#: Ports ``free_port`` handed out in this process: none is handed out twice.
+_HANDED_OUT: Set[int] = set()
+_HANDING_OUT = threading.Lock()
+
+
 def free_port() -> int:
-    """A TCP port nobody listens on, on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A TCP port nobody listens on, on 127.0.0.1, and not handed out before in this process.
+
+    Servers get their ports before any of them binds; the system may offer a
+    port it offered a moment ago, and two servers would then try the same one.
+    """
+    with _HANDING_OUT:
+        for _ in range(100):
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                port = sock.getsockname()[1]
+            if port not in _HANDED_OUT:
+                _HANDED_OUT.add(port)
+                return port
+    raise RuntimeError("no TCP port left on 127.0.0.1 that was not handed out already")
 
 
 def http(method: str, url: str, body: Any = None, raw: Optional[bytes] = None, timeout: float = 60) -> tuple:
