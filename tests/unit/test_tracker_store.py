@@ -159,6 +159,39 @@ def test_reads_what_rasas_store_reads_turn_after_turn(tmp_path: Path, domain: Do
     asyncio.run(scenario())
 
 
+def test_writes_the_rows_rasas_store_writes(tmp_path: Path, domain: Domain) -> None:
+    """The same trackers saved turn after turn (twice), across a new session: the rows Rasa's store writes."""
+
+    async def scenario() -> None:
+        (tmp_path / "ours").mkdir()
+        (tmp_path / "rasas").mkdir()
+        ours, _ = _stores(tmp_path / "ours", domain)
+        _, rasas = _stores(tmp_path / "rasas", domain)
+
+        def rows(store: SQLTrackerStore) -> list:
+            with store.engine.connect() as connection:
+                query = "SELECT sender_id, type_name, timestamp, intent_name, action_name, data FROM events ORDER BY id"
+                return [tuple(row) for row in connection.execute(sa.text(query))]
+
+        tracker = await ours.get_or_create_tracker("visitor")
+        for number in range(4):
+            if number == 2:
+                assert len(rows(ours)) == len(tracker.events)  # saved twice, written once
+                for event in (
+                    ActionExecuted("action_session_start"),
+                    SessionStarted(),
+                    ActionExecuted("action_listen"),
+                ):
+                    tracker.update(event)
+            _turn(tracker, f"message {number} with ünïcode 🙂 and 'quotes'")
+            for _ in range(2):
+                await ours.save(tracker)
+                await rasas.save(tracker)
+            assert rows(ours) == rows(rasas)
+
+    asyncio.run(scenario())
+
+
 def test_sees_what_another_process_wrote(tmp_path: Path, domain: Domain) -> None:
     async def scenario() -> None:
         first, _ = _stores(tmp_path, domain)
