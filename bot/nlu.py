@@ -404,7 +404,7 @@ class EntitySpanTrimmer(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         """Returns the component's default config: the extractors whose spans are trimmed, the entity types."""
-        return {"extractors": ["CRFEntityExtractor"], "entities": None}
+        return {"extractors": ["StoredCRFEntityExtractor", "CRFEntityExtractor"], "entities": None}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         self.extractors = set(config.get("extractors") or [])
