@@ -15,6 +15,8 @@ from leads.storage.models import Handoff, HandoffStep, Lead, Note, Referral, Sta
 from leads.storage.validation import merge
 
 CHANNELS = ("web", "slack", "teams", "rest")
+#: A stakeholder's stored columns, besides its lead.
+STAKEHOLDER_COLUMNS = ("position", "name", "role", "stance", "concern")
 
 
 def _iso(moment: Optional[datetime]) -> Optional[str]:
@@ -99,14 +101,36 @@ def save_lead(
     """Insert or update the lead of ``record['conversation_id']``: one lead per conversation.
 
     An update merges: what is stored stays when the new record has nothing for
-    it (e.g. after a restart lost the conversation's memory).
+    it (e.g. after a restart lost the conversation's memory). It changes only
+    the columns and stakeholders that differ (a conversation's lead is written
+    at every turn, mostly with one new fact and a longer transcript).
     """
     stored = session.execute(
         _query().where(Lead.conversation_id == str(record["conversation_id"])[:128])
     ).scalar_one_or_none()
-    if stored is not None:
-        record = merge(lead_to_contract(stored), record)
-        transcript = transcript or None  # an empty transcript never replaces a stored one
+    if stored is None:
+        return _insert_lead(session, record, transcript, referred_by)
+    record = merge(lead_to_contract(stored), record)
+    row = _row(record, transcript or None)  # an empty transcript never replaces a stored one
+    referred_by = referred_by or (None if stored.referred_by else _referrer_of(session, row))
+    if referred_by:
+        row["referred_by"] = referred_by
+    for column, value in row.items():
+        if getattr(stored, column) != value:
+            setattr(stored, column, value)
+    people = _stakeholders(record)
+    if [_person(s) for s in stored.stakeholders] != [_person(s) for s in people]:
+        session.execute(delete(Stakeholder).where(Stakeholder.lead_id == stored.id))
+        session.expire(stored, ["stakeholders"])
+        session.add_all(Stakeholder(lead_id=stored.id, **s) for s in people)
+    session.flush()
+    return stored
+
+
+def _insert_lead(
+    session: Session, record: Dict[str, Any], transcript: Optional[List[Dict[str, Any]]], referred_by: Optional[str]
+) -> Lead:
+    """The first write of a conversation's lead (an update if another writer inserted it meanwhile)."""
     row = _row(record, transcript)
     referred_by = referred_by or _referrer_of(session, row)
     if referred_by:
@@ -119,20 +143,31 @@ def save_lead(
         select(Lead).where(Lead.conversation_id == row["conversation_id"]).execution_options(populate_existing=True)
     ).scalar_one()
     session.execute(delete(Stakeholder).where(Stakeholder.lead_id == lead.id))
-    for position, person in enumerate(record.get("stakeholders") or []):
-        session.add(
-            Stakeholder(
-                lead_id=lead.id,
-                position=position,
-                name=_text(person.get("name"), 200),
-                role=_text(person.get("role"), 200),
-                stance=person.get("stance") or "unknown",
-                concern=_text(person.get("concern"), 2000),
-            )
-        )
+    session.add_all(Stakeholder(lead_id=lead.id, **s) for s in _stakeholders(record))
     session.flush()
     session.refresh(lead)
     return lead
+
+
+def _stakeholders(record: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The record's stakeholders as the columns they are stored in (position, name, role, stance, concern)."""
+    return [
+        {
+            "position": position,
+            "name": _text(person.get("name"), 200),
+            "role": _text(person.get("role"), 200),
+            "stance": person.get("stance") or "unknown",
+            "concern": _text(person.get("concern"), 2000),
+        }
+        for position, person in enumerate(record.get("stakeholders") or [])
+    ]
+
+
+def _person(person: Any) -> tuple:
+    """A stakeholder (stored row or columns) as a comparable tuple."""
+    if isinstance(person, dict):
+        return tuple(person[key] for key in STAKEHOLDER_COLUMNS)
+    return tuple(getattr(person, key) for key in STAKEHOLDER_COLUMNS)
 
 
 def _referrer_of(session: Session, row: Dict[str, Any]) -> Optional[str]:

@@ -170,3 +170,31 @@ def test_a_referral_recorded_after_the_person_came_links_them_too(db_url):
     with session_scope(db_url) as session:
         assert get_lead(session, early.id).referred_by == customer.id
         assert lead_to_contract(get_lead(session, customer.id))["referrer"] is None
+
+
+def test_an_update_changes_what_differs_and_returns_the_lead_as_stored(db_url):
+    with session_scope(db_url) as session:
+        save_lead(session, lead(timeline="this quarter"), transcript=[{"sender": "visitor", "text": "hi"}])
+    with session_scope(db_url) as session:
+        before = [s.id for s in find_by_conversation(session, "c-1").stakeholders]
+
+    talk = [{"sender": "visitor", "text": "hi"}, {"sender": "bot", "text": "Hello!"}]
+    with session_scope(db_url) as session:
+        saved = save_lead(session, lead(timeline="next month"), transcript=talk)
+        assert (saved.timeline, saved.transcript) == ("next month", talk)
+        assert [s.id for s in saved.stakeholders] == before  # the same people: their rows stay
+
+    people = lead()["stakeholders"]
+    changed = [{**people[0], "concern": "the price"}, people[1], {"name": "Ola", "role": "CFO", "stance": "ally"}]
+    with session_scope(db_url) as session:
+        saved = save_lead(session, lead(stakeholders=changed), transcript=[])
+        assert [(s.position, s.name, s.concern) for s in saved.stakeholders] == [
+            (0, people[0]["name"], "the price"),
+            (1, "Ben", people[1]["concern"]),
+            (2, "Ola", None),
+        ]
+    with session_scope(db_url) as session:
+        again = save_lead(session, lead(stakeholders=[], timeline=None))  # nothing new: what is stored stays
+        assert [s.name for s in again.stakeholders] == [people[0]["name"], "Ben", "Ola"]
+        assert (again.timeline, again.transcript) == ("next month", talk)
+    assert count(db_url, Stakeholder) == 3
