@@ -22,6 +22,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 
 from common import settings
+from common.heap import settle
 
 logger = logging.getLogger(__name__)
 OPEN_PATHS = ("/health",)
@@ -79,7 +80,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"ACTIONS_HOST={host} is not loopback: set ACTIONS_TOKEN (the Rasa server sends it).", file=sys.stderr)
         return 2
     logger.info("Action server on http://%s:%s (%s)", host, args.port, "token required" if token else "loopback")
-    build(token).run(host, args.port, workers=1, access_log=False)
+    app = build(token)
+    settle()  # the actions and their libraries are loaded: kept out of garbage collections from now on
+    app.run(host, args.port, workers=1, access_log=False)
     return 0
 
 

@@ -26,6 +26,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import heap
 from bot.limits import ChannelLimits, LimitedBlueprint, client_address, too_fast
 from common import settings
 
@@ -105,6 +106,7 @@ class SafeRestInput(RestInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         """The ``/`` health and ``/webhook`` routes."""
         webhook = LimitedBlueprint(f"custom_webhook_{type(self).__name__}", __name__, body_limit=MAX_BODY_BYTES)
+        heap.attach(webhook)  # the REST channel is always on: the server settles its heap after each model
 
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
