@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from leads import notify
 from leads.delivery import accept, deliver_pending, enqueue_handoff, last_assignments, retry_now
-from leads.routing import expand, pick_rep
+from leads.routing import expand, load_config, pick_rep
 from leads.storage.db import session_scope
 from leads.storage.models import Attempt, Delivery, Handoff, Lead
 from leads.storage.repository import lead_to_contract, save_lead
@@ -63,6 +63,23 @@ def test_environment_variables_fill_urls_and_missing_ones_switch_targets_off(mon
     monkeypatch.setenv("HOOK_FOR_TEST", "http://127.0.0.1:9/x")
     monkeypatch.delenv("UNSET_HOOK_FOR_TEST", raising=False)
     assert expand({"a": "${HOOK_FOR_TEST}", "b": "${UNSET_HOOK_FOR_TEST}"}) == {"a": "http://127.0.0.1:9/x", "b": None}
+
+
+def test_the_reps_file_is_read_again_once_it_changed_and_each_caller_gets_its_own_copy(tmp_path, monkeypatch):
+    import os
+
+    monkeypatch.setenv("HOOK_FOR_TEST", "http://127.0.0.1:9/x")
+    reps = tmp_path / "reps.yml"
+    reps.write_text("reps:\n  - id: emma\n    slack: ${HOOK_FOR_TEST}\n")
+    first = load_config(str(reps))
+    assert first == {"reps": [{"id": "emma", "slack": "http://127.0.0.1:9/x"}]}
+    first["reps"].append({"id": "changed by a caller"})
+    monkeypatch.setenv("HOOK_FOR_TEST", "http://127.0.0.1:9/y")
+    assert load_config(str(reps)) == {"reps": [{"id": "emma", "slack": "http://127.0.0.1:9/y"}]}
+    reps.write_text("reps:\n  - id: zofia\n")
+    later = os.stat(reps).st_mtime_ns + 1_000_000_000
+    os.utime(reps, ns=(later, later))
+    assert load_config(str(reps)) == {"reps": [{"id": "zofia"}]}
 
 
 def _handoff(db_url, cfg, now=MONDAY_NOON, conversation="q1"):
