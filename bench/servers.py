@@ -99,7 +99,7 @@ def start_actions(env: Dict[str, str], logs: Path, port: Optional[int] = None, t
     if timed:
         command = [str(BIN / "python"), "-m", "bench.timed_actions", "--port", str(port), "--timings", str(timed)]
     else:
-        command = [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)]
+        command = [str(BIN / "python"), "-m", "actions.server", "--port", str(port)]  # as make run starts it
     server = _start("actions-timed" if timed else "actions", command, ROOT, env, logs, port)
     wait_ready(f"{server.url}/health", server.process, server.log, lambda body: True)
     return server
