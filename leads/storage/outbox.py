@@ -26,6 +26,7 @@ import os
 import threading
 import time
 from contextlib import contextmanager, nullcontext
+from functools import cached_property
 from pathlib import Path
 from typing import Any, ContextManager, Dict, Iterator, List, Optional
 
@@ -65,7 +66,6 @@ class LeadWriter:
         self.outbox = private_folder(Path(outbox_dir or settings.outbox_dir()))
         self.rejected = self.outbox / "rejected"
         self._lock = threading.RLock()
-        self._sqlite_write = threading.Lock()  # see _one_at_a_time
         self._held = threading.local()  # how deeply this thread holds the exclusive lock
         self._migrated = False
         self._migrating = threading.Lock()
@@ -98,8 +98,9 @@ class LeadWriter:
                 migrate(self.url)
                 self._migrated = True
 
+    @cached_property
     def _one_at_a_time(self) -> ContextManager[Any]:
-        """On SQLite, this process's writes one after another.
+        """On SQLite, this process's writes one after another (a lock; worked out at the first write).
 
         SQLite lets one writer in at a time; the others poll for the lock with
         growing sleeps, and a writer waiting for Python's GIL holds it meanwhile.
@@ -107,11 +108,11 @@ class LeadWriter:
         (docs/benchmarks.md: "Less work per turn, continued"). PostgreSQL
         writes different leads side by side.
         """
-        return self._sqlite_write if engine(self.url).dialect.name == "sqlite" else nullcontext()
+        return threading.Lock() if engine(self.url).dialect.name == "sqlite" else nullcontext()
 
     def _write(self, entry: Dict[str, Any]) -> Optional[str]:
         self._ensure_schema()
-        with self._one_at_a_time(), session_scope(self.url) as session:
+        with self._one_at_a_time, session_scope(self.url) as session:
             if is_erased(session, entry["record"]):
                 logger.info("Dropped a write about an erased person or conversation.")
                 return None
