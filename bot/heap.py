@@ -41,8 +41,12 @@ async def settle_after_each_model(app: Sanic, check_seconds: float = CHECK_SECON
 
 
 def attach(blueprint: Blueprint) -> None:
-    """Start the task with the server that registers ``blueprint``."""
+    """Run the task while the server that registers ``blueprint`` runs."""
 
     @blueprint.listener("after_server_start")
     async def start_settling(app: Sanic, _loop: Any) -> None:
-        app.add_task(settle_after_each_model(app))
+        app.ctx.heap_task = asyncio.ensure_future(settle_after_each_model(app))
+
+    @blueprint.listener("before_server_stop")
+    async def stop_settling(app: Sanic, _loop: Any) -> None:
+        app.ctx.heap_task.cancel()
