@@ -90,11 +90,15 @@ def lock_store(redis_url: str, key_prefix: str) -> Dict[str, Any]:
     return config
 
 
+#: Rasa's pika event broker, publishing without waiting for each message's write (see ``bot/event_broker.py``).
+EVENT_BROKER_TYPE = "bot.event_broker.PikaEventBroker"
+
+
 def event_broker(rabbitmq_url: str, exchange: str, queues: Sequence[str]) -> Dict[str, Any]:
     """Rasa's pika event broker: every conversation event, as persistent messages, to durable queues."""
     url = urlparse(rabbitmq_url)
     return {
-        "type": "pika",
+        "type": EVENT_BROKER_TYPE,
         "url": url.hostname or "127.0.0.1",
         "port": url.port or 5672,
         "username": unquote(url.username or "guest"),

@@ -129,7 +129,7 @@ def test_the_helm_endpoints_are_those_of_make_scale() -> None:
     assert helm["trackerStore"]["dialect"] == generated["tracker_store"]["dialect"]
     assert helm["lockStore"]["type"] == generated["lock_store"]["type"] == scaling.LOCK_STORE_TYPE
     assert helm["lockStore"]["key_prefix"] == generated["lock_store"]["key_prefix"]
-    assert helm["eventBroker"]["type"] == generated["event_broker"]["type"] == "pika"
+    assert helm["eventBroker"]["type"] == generated["event_broker"]["type"] == scaling.EVENT_BROKER_TYPE
     assert helm["eventBroker"]["queues"] == generated["event_broker"]["queues"]
     assert helm["eventBroker"]["exchange_name"] == generated["event_broker"]["exchange_name"]
     action = helm["additionalEndpoints"]["action_endpoint"]
@@ -178,7 +178,7 @@ def test_the_generated_endpoints_file_is_what_rasa_reads() -> None:
     )
     assert tracker["query"] == {"sslmode": "require"}
     assert read.lock_store.type == scaling.LOCK_STORE_TYPE and read.lock_store.kwargs["db"] == 2
-    assert read.event_broker.type == "pika" and read.event_broker.kwargs["queues"] == ["q1", "q2"]
+    assert read.event_broker.type == scaling.EVENT_BROKER_TYPE and read.event_broker.kwargs["queues"] == ["q1", "q2"]
     with pytest.raises(ValueError):
         scaling.tracker_store("sqlite:///var/leads.db")
     with pytest.raises(ValueError):
