@@ -699,6 +699,13 @@ def _section_run(results: Dict[str, Any]) -> str:
     return "\n\n".join(text)
 
 
+def _counted(events: Optional[Dict[str, int]]) -> str:
+    """``counted / stored`` events, or a dash when the run did not count them."""
+    if not events:
+        return "—"
+    return f"{events['counted']} / {events['stored']}"
+
+
 def _section_scaling(results: Dict[str, Any]) -> str:
     text = ["## 7. Scaling out: several Rasa processes"]
     scale = results.get("scale")
@@ -738,6 +745,7 @@ def _section_scaling(results: Dict[str, Any]) -> str:
                 _number(max(c["rasa_hwm_mb"]), 0),
                 f"{100 * c['generator_cpu_share_of_one_core']:.0f} %",
                 f"{100 * c['machine_idle_share']:.0f} %",
+                _counted(c.get("events")),
             ]
         )
     text.append(
@@ -756,9 +764,14 @@ def _section_scaling(results: Dict[str, Any]) -> str:
                 "peak MB per Rasa process",
                 "load generator CPU (of one core)",
                 "machine idle",
+                "events counted / stored",
             ],
             rows,
         )
+    )
+    text.append(
+        "Events counted / stored: the events the Rasa processes stored so far in the run (Rasa's `events` "
+        "table) and how many of them the statistics consumer counted from RabbitMQ once the processes stopped."
     )
     checks = results.get("targets") or check_targets(results)
     rows = _target_rows(c for c in checks if c.get("group") == "speed")

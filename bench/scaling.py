@@ -5,8 +5,9 @@ most two), the statistics consumer, a warm-up, then the highest load level of
 the run, the load generator sending each conversation's messages to the
 processes in turn (as a round-robin proxy would). Measured: throughput and
 latency (also by position of the message in its conversation), errors, the
-peak memory of each Rasa process, the CPU the load generator used, and how
-much of the machine was idle while it ran.
+peak memory of each Rasa process, the CPU the load generator used, how
+much of the machine was idle while it ran, and whether the statistics
+consumer counted every event the processes stored.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ Log = Callable[[str], None]
 MAX_ACTION_SERVERS = 2
 #: How long the Rasa processes may take to load the model, all at once, on a busy machine.
 START_SECONDS = 900
+#: How long the statistics consumer may take to count the events of a run once the processes stopped.
+COUNT_SECONDS = 120
 
 
 def wait_for_models(servers: List[Server]) -> None:
@@ -43,6 +46,27 @@ def wait_for_models(servers: List[Server]) -> None:
             except RuntimeError:
                 if server.process.poll() is not None or time.time() > deadline:
                     raise
+
+
+def events_counted(database_url: str, seconds: float = COUNT_SECONDS) -> Dict[str, int]:
+    """The events the Rasa processes stored (Rasa's ``events`` table) and those the statistics consumer
+    counted, once the two agree (or after ``seconds``)."""
+    from sqlalchemy import func, select, table
+
+    from analytics import store
+
+    engine = store.engine(database_url)
+    deadline = time.time() + seconds
+    try:
+        while True:
+            with engine.connect() as connection:
+                stored = connection.execute(select(func.count()).select_from(table("events"))).scalar_one()
+                counted = connection.execute(select(func.count()).select_from(store.events)).scalar_one()
+            if counted >= stored or time.time() > deadline:
+                return {"stored": stored, "counted": counted}
+            time.sleep(1)
+    finally:
+        engine.dispose()
 
 
 def cpu_times() -> Tuple[float, float]:
@@ -159,6 +183,7 @@ def run(settings: Settings, work: Path, logs: Path, log: Log) -> Dict[str, Any]:
                     log(f"  {processes} Rasa process(es): {str(error).splitlines()[0]}")
                     continue
                 figures["wall_seconds"] = time.perf_counter() - started
+                figures["events"] = events_counted(isolated.database_url)  # so far, in this run
                 results["configurations"].append(figures)
     finally:
         _stop([consumer])

@@ -73,6 +73,16 @@ def test_the_scaling_table_has_ratios_to_one_process_and_to_stock(results) -> No
     assert f"| {largest} | 760 MB | ≤ 750 MB | **not met** |" in section
 
 
+def test_the_scaling_table_says_how_many_stored_events_the_consumer_counted(results) -> None:
+    results["scale"]["configurations"][1]["events"] = {"stored": 15400, "counted": 15400}
+    results["scale"]["configurations"][2]["events"] = {"stored": 40100, "counted": 39988}
+    section = report.render(results)
+    section = section[section.index("## 7. Scaling out") :]
+    assert "| 720 | 25 % | 5 % | 15400 / 15400 |" in section
+    assert "| 760 | 25 % | 5 % | 39988 / 40100 |" in section
+    assert "| 700 | 25 % | 5 % | — |" in section, "a run that did not count them says so"
+
+
 def test_a_skipped_scaling_run_says_why(results) -> None:
     results["scale"] = {"skipped": "RabbitMQ is not running"}
     assert "Not measured: RabbitMQ is not running." in report.render(results)
