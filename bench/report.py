@@ -716,8 +716,8 @@ def _section_scaling(results: Dict[str, Any]) -> str:
         return "\n\n".join(text + [f"Not measured: {reason}."])
     text.append(
         "Separate `rasa run` processes with the endpoints of `make scale` (SQL tracker store on the local "
-        "PostgreSQL, the atomic Redis lock store, the pika event broker on the local RabbitMQ, whose events the "
-        "statistics consumer counts meanwhile), one action server per Rasa process (two at most), the lead "
+        "PostgreSQL, the atomic Redis lock store, the batched pika event broker on the local RabbitMQ, whose "
+        "events the statistics consumer counts meanwhile), one action server per Rasa process (two at most), the lead "
         "database on the same PostgreSQL. The load generator sends each conversation's messages to the "
         "processes in turn, so that consecutive messages of one conversation are read by different processes. "
         "Everything runs on this one machine: the processes share its CPUs with each other, with PostgreSQL, "
