@@ -90,7 +90,7 @@ def lock_store(redis_url: str, key_prefix: str) -> Dict[str, Any]:
     return config
 
 
-#: Rasa's pika event broker, publishing without waiting for each message's write (see ``bot/event_broker.py``).
+#: Rasa's pika event broker, publishing the queued events in batches from one task (see ``bot/event_broker.py``).
 EVENT_BROKER_TYPE = "bot.event_broker.PikaEventBroker"
 
 

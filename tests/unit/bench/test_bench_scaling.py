@@ -104,3 +104,23 @@ def test_scaling_settings() -> None:
     assert from_environment({"BENCH_SCALE": "1,3"}).scale_processes == (1, 3)
     with pytest.raises(ValueError):
         from_environment({"BENCH_SCALE": "0,2"})
+
+
+def test_the_events_counted_are_read_from_rasas_table_and_the_consumers(tmp_path) -> None:
+    from sqlalchemy import text
+
+    from analytics import store
+    from bench.scaling import events_counted
+
+    url = f"sqlite:///{tmp_path / 'run.db'}"
+    engine = store.engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT)"))
+        connection.execute(text("INSERT INTO events (sender_id) VALUES ('a'), ('a'), ('b')"))
+        store.record(connection, {"sender_id": "a", "event": "user", "timestamp": 1.0})
+        store.record(connection, {"sender_id": "a", "event": "bot", "timestamp": 2.0})
+    assert events_counted(url, seconds=0) == {"stored": 3, "counted": 2}, "one still to count: no wait past 0 s"
+    with engine.begin() as connection:
+        store.record(connection, {"sender_id": "b", "event": "user", "timestamp": 3.0})
+    engine.dispose()
+    assert events_counted(url, seconds=60) == {"stored": 3, "counted": 3}
