@@ -90,10 +90,12 @@ class PikaEventBroker(pika.PikaEventBroker):
                 if self.should_keep_unpublished_messages:
                     self._outgoing.extendleft(reversed(batch))
                 if failures == 0:
-                    logger.error(
-                        f"Publishing {len(batch)} events to RabbitMQ failed ({error!r}); "
-                        f"{len(self._outgoing)} events are kept and published again once it answers."
+                    kept = (
+                        f"{len(self._outgoing)} events are kept and published again once it answers"
+                        if self.should_keep_unpublished_messages
+                        else "they are dropped (should_keep_unpublished_messages: false)"
                     )
+                    logger.error(f"Publishing {len(batch)} events to RabbitMQ failed ({error!r}); {kept}.")
                 failures += 1
                 await asyncio.sleep(self._retry_delay_in_seconds)
             else:

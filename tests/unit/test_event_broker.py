@@ -132,3 +132,34 @@ def test_closing_a_broker_that_never_published_returns_at_once() -> None:
         return elapsed
 
     assert asyncio.run(scenario()) < 5
+
+
+def test_a_broker_told_not_to_keep_unpublished_events_drops_them_and_goes_on() -> None:
+    import aio_pika
+
+    tag = uuid.uuid4().hex[:10]
+    refused, later = _events("drop", 10)[:4], _events("drop", 10)[4:]
+
+    async def scenario() -> List[Any]:
+        broker = await _broker(tag, retry_delay_in_seconds=0.2, should_keep_unpublished_messages=False)
+        connection = await aio_pika.connect(RABBITMQ)
+        async with connection:
+            channel = await connection.channel()
+            await channel.exchange_delete(f"unit-{tag}")
+            for event in refused:
+                broker.publish(event)
+            for _ in range(100):
+                if broker.queued == 0:
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(1.0)  # the broker's channel, closed by RabbitMQ's refusal, is open again
+            exchange = await channel.declare_exchange(f"unit-{tag}", aio_pika.ExchangeType.FANOUT)
+            queue = await channel.declare_queue(f"unit-{tag}-q", durable=True)
+            await queue.bind(exchange, "")
+        for event in later:
+            broker.publish(event)
+        await broker.close()
+        return await _drain(tag, len(later))
+
+    received = asyncio.run(scenario())
+    assert [json.loads(m.body) for m in received] == later
