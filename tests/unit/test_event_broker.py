@@ -41,6 +41,23 @@ async def _broker(tag: str, **kwargs: Any) -> PikaEventBroker:
     return broker
 
 
+async def _taken(broker: PikaEventBroker) -> None:
+    """Until the broker has nothing queued (taken by RabbitMQ, or dropped), for at most 5 s."""
+    for _ in range(100):
+        if broker.queued == 0:
+            return
+        await asyncio.sleep(0.05)
+
+
+async def _recreate(channel: Any, tag: str) -> None:
+    """The test's exchange and queue, declared and bound again."""
+    import aio_pika
+
+    exchange = await channel.declare_exchange(f"unit-{tag}", aio_pika.ExchangeType.FANOUT)
+    queue = await channel.declare_queue(f"unit-{tag}-q", durable=True)
+    await queue.bind(exchange, "")
+
+
 async def _drain(tag: str, expected: int, seconds: float = 30) -> List[Any]:
     """The messages of the test's queue (until ``expected`` came, or ``seconds`` passed); the queue is deleted."""
     import aio_pika
@@ -94,10 +111,7 @@ def test_events_published_while_the_exchange_is_missing_arrive_once_it_is_back()
         broker = await _broker(tag, retry_delay_in_seconds=0.2)
         for event in before:
             broker.publish(event)
-        for _ in range(100):
-            if broker.queued == 0:
-                break
-            await asyncio.sleep(0.05)
+        await _taken(broker)
         connection = await aio_pika.connect(RABBITMQ)
         async with connection:
             channel = await connection.channel()
@@ -106,13 +120,8 @@ def test_events_published_while_the_exchange_is_missing_arrive_once_it_is_back()
                 broker.publish(event)
             await asyncio.sleep(1.0)
             assert broker.queued == len(during), "nothing dropped while RabbitMQ refuses the events"
-            exchange = await channel.declare_exchange(f"unit-{tag}", aio_pika.ExchangeType.FANOUT)
-            queue = await channel.declare_queue(f"unit-{tag}-q", durable=True)
-            await queue.bind(exchange, "")
-        for _ in range(200):
-            if broker.queued == 0:
-                break
-            await asyncio.sleep(0.05)
+            await _recreate(channel, tag)
+        await _taken(broker)
         await broker.close()
         return await _drain(tag, len(before) + len(during))
 
@@ -148,14 +157,9 @@ def test_a_broker_told_not_to_keep_unpublished_events_drops_them_and_goes_on() -
             await channel.exchange_delete(f"unit-{tag}")
             for event in refused:
                 broker.publish(event)
-            for _ in range(100):
-                if broker.queued == 0:
-                    break
-                await asyncio.sleep(0.05)
+            await _taken(broker)
             await asyncio.sleep(1.0)  # the broker's channel, closed by RabbitMQ's refusal, is open again
-            exchange = await channel.declare_exchange(f"unit-{tag}", aio_pika.ExchangeType.FANOUT)
-            queue = await channel.declare_queue(f"unit-{tag}-q", durable=True)
-            await queue.bind(exchange, "")
+            await _recreate(channel, tag)
         for event in later:
             broker.publish(event)
         await broker.close()
