@@ -41,7 +41,8 @@ NOT_NAMES = frozenset(
     " yes no maybe possibly probably perhaps also only just oui non peut-être tak nie może być także też"
     " everybody anyone nobody tout tous chacun każdy wszyscy czy co kto jak kiedy gdzie dlaczego a i oraz"
     " is are do does what when how why est-ce quand comment pourquoi sinon anyway raczej chyba właściwie naprawdę"
-    " szczerze honestly well alors bon bah euh".split()
+    " szczerze honestly well alors bon bah euh ok okay sure thanks hello hi hey exactly correct right merci bonjour"
+    " salut parfait exactement dzięki dzieki cześć czesc witam dobrze jasne".split()
 )
 #: "Jane Doe from Acme": the company a referring customer works for.
 EMPLOYER = re.compile(rf"\b(?:from|at|chez|de chez|z firmy|w firmie)\s+({CAPITALISED}(?:\s+{CAPITALISED})*)")
@@ -100,6 +101,9 @@ def _plausible_entity(entity: Dict[str, Any]) -> bool:
     """A name that looks like a name; a role, company or vendor made of words."""
     value = entity.get("value")
     if entity.get("entity") == "person":
+        # a capitalised reply word the extractor took for a name: "Tak, zgadza się"
+        if isinstance(value, str) and value.strip().lower() in NOT_NAMES:
+            return False
         return plausible_name(value if isinstance(value, str) else None)
     if entity.get("entity") in ("company", "vendor", "job_title"):
         return plausible_label(value if isinstance(value, str) else None)

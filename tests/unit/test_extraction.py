@@ -188,6 +188,19 @@ def test_a_bare_yes_is_not_a_name():
     assert "contact_name" not in facts("yes", intent="affirm", requested="contact_name", consent=True)
 
 
+def test_a_yes_the_model_took_for_a_name_is_no_person():
+    # The entity extractor may read a capitalised reply word as a name: "[Tak](person), zgadza się".
+    for annotated, language in (
+        ("[Tak](person), zgadza się", "pl"),
+        ("[Oui](person), c'est bien ça", "fr"),
+        ("[Yes](person), that's right", "en"),
+    ):
+        out = facts(annotated, intent="affirm", language=language, requested="summary_confirmed")
+        assert out["summary_confirmed"] is True, annotated
+        assert "contact_name" not in out and "decision_maker" not in out
+    assert facts("[Anna](person)", requested="contact_name", consent=True)["contact_name"] == "Anna"
+
+
 def test_a_name_given_with_contact_details_is_not_a_stakeholder():
     out = facts("[Tom Baker](person)", requested="contact_email", consent=True)
     assert not out.get("allies") and not out.get("stakeholders")
