@@ -85,6 +85,8 @@ class ValidateQualificationForm(FormQuestions, NeverLoop, FormValidationAction):
         events = await self._validate(dispatcher, tracker, domain)
         if events:  # (nothing: Rasa rejects the form and asks nothing)
             tracker.add_slots(events)
+            if not resumed_since_last_message(tracker):  # after a hand-back, the open question only
+                questions.acknowledge_need(dispatcher, tracker)
             asked = question_rasa_asks(events, tracker, self.form_name())
             if asked in questions.ASKED_HERE:  # Rasa asks none of these: the validation does (actions.questions)
                 questions.ask(dispatcher, tracker, asked)

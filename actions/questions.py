@@ -10,6 +10,9 @@ action server a call per question:
   understood, with buttons (unless the visitor had asked something meanwhile);
 - the questions about other people: after a bare "yes", "who?";
 - the summary to confirm, or what to correct.
+
+Before the question that follows the visitor's need, read for the first time,
+the validation says what it understood (``acknowledge_need``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Optional, Text
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.catalog import category_label
 from actions.conversation import QUESTION_INTENTS, intent_of
 from actions.qualification import MISSED_SLOT, summary_text
 
@@ -37,6 +41,29 @@ def question_answered(tracker: Tracker) -> Optional[Text]:
         elif event.get("event") == "user":
             answered = open_question
     return answered
+
+
+def need_read_this_turn(tracker: Tracker) -> bool:
+    """Whether the visitor's need was first read from their latest message (it had none before)."""
+    need_before: Optional[Text] = None
+    need_now: Optional[Text] = None
+    for event in tracker.events:
+        if event.get("event") == "user":
+            need_before = need_now
+        elif event.get("event") == "slot" and event.get("name") == "need":
+            need_now = event.get("value")
+    return not need_before and bool(need_now)
+
+
+def acknowledge_need(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """Says what was understood of a need just read: its category when one fits, else a plain thank-you."""
+    if not need_read_this_turn(tracker):
+        return
+    label = category_label(tracker.get_slot("need_category"), tracker.get_slot("language"))
+    if label:
+        dispatcher.utter_message(response="utter_need_understood", need=label)
+    else:
+        dispatcher.utter_message(response="utter_need_noted")
 
 
 def ask(dispatcher: CollectingDispatcher, tracker: Tracker, slot: Text) -> bool:

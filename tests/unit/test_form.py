@@ -543,3 +543,48 @@ async def test_the_validation_says_and_sets_the_same_without_the_domain(text, in
     with_domain = await validate(tracker(text, intent, requested, known, extracted), DOMAIN)
     without = await validate(tracker(text, intent, requested, known, extracted), SENT)
     assert without == with_domain
+
+
+@pytest.mark.asyncio
+async def test_a_need_read_for_the_first_time_is_acknowledged_before_the_next_question():
+    extracted = {"need": "our front desk can't keep up with calls", "need_category": "phone_calls"}
+    messages, _ = await validate(
+        tracker(
+            "our front desk can't keep up with calls", requested="need", known={"language": "fr"}, extracted=extracted
+        )
+    )
+    assert responses(messages) == ["utter_need_understood", "utter_question_authority"]
+    assert messages[0]["need"] == "trop d'appels téléphoniques"
+
+
+@pytest.mark.asyncio
+async def test_a_need_no_category_fits_is_thanked_for_without_a_label():
+    extracted = {"need": "we want the chat to sound like us", "need_category": None}
+    messages, _ = await validate(tracker("we want the chat to sound like us", requested="need", extracted=extracted))
+    assert responses(messages) == ["utter_need_noted", "utter_question_authority"]
+
+
+@pytest.mark.asyncio
+async def test_a_need_known_before_is_not_acknowledged_again():
+    known = {"need": "support tickets pile up", "need_category": "ticket_overload"}
+    earlier = [{"event": "slot", "name": "need", "value": "support tickets pile up"}]
+    extracted = {"authority": "decision_maker", "need": "support tickets pile up, and calls too"}
+    messages, _ = await validate(
+        tracker(
+            "I decide, and calls pile up too", requested="authority", known=known, extracted=extracted, earlier=earlier
+        )
+    )
+    assert "utter_need_understood" not in responses(messages) and "utter_need_noted" not in responses(messages)
+
+
+@pytest.mark.asyncio
+async def test_after_a_hand_back_the_open_question_comes_without_an_acknowledgement():
+    # The need was first read from what the visitor told the rep: the assistant only asks its open question.
+    extracted = {"need": "our front desk can't keep up with calls", "need_category": "phone_calls"}
+    told_the_rep = tracker("our front desk can't keep up with calls", "inform", "authority", extracted=extracted)
+    told_the_rep.events += [
+        {"event": "bot", "text": "Noted!", "metadata": {"live": {"kind": "rep", "name": "Emma Clarke"}}},
+        {"event": "resume"},
+    ]
+    messages, _ = await validate(told_the_rep)
+    assert responses(messages) == ["utter_question_authority"]
