@@ -97,14 +97,16 @@ class Turn:
         return self.intent not in QUESTION_INTENTS + CONTROL_INTENTS and has_words(self.text)
 
 
+def _a_name(value: Any) -> bool:
+    """Whether ``value`` looks like a name and is not a capitalised reply or opening word ("Tak, zgadza się")."""
+    return isinstance(value, str) and value.strip().lower() not in NOT_NAMES and plausible_name(value)
+
+
 def _plausible_entity(entity: Dict[str, Any]) -> bool:
     """A name that looks like a name; a role, company or vendor made of words."""
     value = entity.get("value")
     if entity.get("entity") == "person":
-        # a capitalised reply word the extractor took for a name: "Tak, zgadza się"
-        if isinstance(value, str) and value.strip().lower() in NOT_NAMES:
-            return False
-        return plausible_name(value if isinstance(value, str) else None)
+        return _a_name(value)
     if entity.get("entity") in ("company", "vendor", "job_title"):
         return plausible_label(value if isinstance(value, str) else None)
     return True
@@ -459,7 +461,7 @@ class FactExtractor:
             opening = re.compile(rf"(?:^|[.;!?,]\s+)({CAPITALISED})\s+(?={follow[0]})")
             for match in opening.finditer(text):
                 word = match.group(1)
-                if plausible_name(word) and word.lower() not in NOT_NAMES and free(match.start(1), match.end(1)):
+                if _a_name(word) and free(match.start(1), match.end(1)):
                     found.append({"entity": "person", "value": word, "start": match.start(1), "end": match.end(1)})
                     found_spans.append((match.start(1), match.end(1)))
         return found
