@@ -15,6 +15,7 @@ when the text alone is not conclusive.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import unicodedata
 import warnings
@@ -45,10 +46,14 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.utils.tensorflow.constants import RANKING_LENGTH
 from simplemma.strategies.dictionaries.dictionary_factory import DefaultDictionaryFactory
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
+from bot.encoder import sentence_vectors, training_vectors
 from bot.language import SUPPORTED, detect_language
 from common.languages import LANGUAGE_ENTITY
+
+logger = logging.getLogger(__name__)
 
 LANGUAGE_ATTRIBUTE = "language"
 METADATA_LOCALE_KEYS = ("locale", "language", "lang")
@@ -262,25 +267,41 @@ class Lemmatizer(GraphComponent):
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class IntentLogisticRegression(LogisticRegressionClassifier):
-    """Rasa's logistic-regression intent classifier, safe for messages without features.
+    """Rasa's logistic-regression intent classifier, safe for messages without features, with a sentence encoder.
 
     Rasa's own version fails on a message that yields no features at all (an
     empty text, or only characters no featurizer knows). Such a message gets no
     intent with zero confidence here, which the fallback classifier then turns
     into ``nlu_fallback``. It also accepts ``C``, which Rasa's version ignores.
+
+    With ``encoder_scale`` above 0, a second regression is trained on the same
+    features plus the message's sentence vector (``bot/encoder.py``) times
+    ``encoder_scale``. It decides for the messages whose best intent under the
+    first one is below ``encoder_below``: those written unlike the training
+    data. Confident messages are never encoded, which keeps most messages as
+    fast as before.
     """
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        """Rasa's defaults, plus ``C``: the inverse of the regularisation strength."""
-        return {**LogisticRegressionClassifier.get_default_config(), "C": 1.0}
+        """Rasa's defaults, plus ``C`` (inverse regularisation), ``encoder_scale`` and ``encoder_below``."""
+        return {
+            **LogisticRegressionClassifier.get_default_config(),
+            "C": 1.0,
+            "encoder_scale": 0.0,
+            "encoder_below": 1.0,
+        }
 
     def __init__(self, config: Dict[Text, Any], name: Text, model_storage: ModelStorage, resource: Resource) -> None:
         super().__init__(config, name, model_storage, resource)
         self.clf.C = float(self.config["C"])  # Rasa's class does not pass it on
+        self.encoder_scale = float(self.config["encoder_scale"])
+        self.encoder_below = float(self.config["encoder_below"])
+        #: The regression that also reads the sentence vector (``None`` without the encoder, or before training).
+        self.encoded: Optional[Any] = None
 
     def train(self, training_data: TrainingData) -> Resource:
-        """Rasa's training; ``max_iter`` is a deliberate cap, not a failure to report.
+        """Rasa's training, then the encoder's regression; ``max_iter`` is a deliberate cap, not a failure to report.
 
         Stopping the solver after ``max_iter`` iterations regularises like a
         smaller ``C``. The capped setting was chosen by cross-validation on
@@ -289,7 +310,61 @@ class IntentLogisticRegression(LogisticRegressionClassifier):
         """
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=ConvergenceWarning)
-            return super().train(training_data)
+            resource = super().train(training_data)
+            if self.encoder_scale > 0:
+                examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
+                if examples:
+                    features, labels = self._create_training_matrix(training_data)
+                    vectors = training_vectors([example.get(TEXT) for example in examples])
+                    matrix = scipy.sparse.hstack([features, self.encoder_scale * vectors]).tocsr()
+                    self.encoded = clone(self.clf).fit(matrix, labels)
+                    self.persist()
+        return resource
+
+    def persist(self) -> None:
+        """Stores both regressions (Rasa's file, and ``encoded.skops`` for the encoder's)."""
+        super().persist()
+        if self.encoded is not None:
+            import skops.io as sio
+
+            with self._model_storage.write_to(self._resource) as model_dir:
+                sio.dump(self.encoded, model_dir / ENCODED_FILE)
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "IntentLogisticRegression":
+        """Loads both regressions; without the encoder's file, the first one decides alone."""
+        import skops.io as sio
+
+        component = super().load(config, model_storage, resource, execution_context, **kwargs)
+        if component.encoder_scale <= 0:
+            return component
+        try:
+            with model_storage.read_from(resource) as model_dir:
+                path = model_dir / ENCODED_FILE
+                untrusted = sio.get_untrusted_types(file=path) if path.exists() else None
+                if untrusted == []:
+                    component.encoded = sio.load(path, trusted=untrusted)
+        except ValueError:
+            pass
+        if component.encoded is None:
+            logger.warning("The model holds no usable sentence-encoder classifier: intents are read without it.")
+        return component
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Classifies the training examples without the encoder (no later component reads their intents)."""
+        encoded, self.encoded = self.encoded, None
+        try:
+            self.process(training_data.training_examples)
+        finally:
+            self.encoded = encoded
+        return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Classifies the messages that have features; the others get no intent.
@@ -305,33 +380,48 @@ class IntentLogisticRegression(LogisticRegressionClassifier):
             if features is None:
                 message.set(INTENT, {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0}, add_to_output=True)
                 message.set(INTENT_RANKING_KEY, [], add_to_output=True)
-            elif features is _DENSE or not self._multinomial():
+            elif features is _DENSE or not self._multinomial(self.clf):
                 super().process([message])
             else:
-                self._set_intent(message, features)
+                probabilities = _softmax(self.clf, features)
+                model = self.clf
+                if self.encoded is not None and probabilities.max() < self.encoder_below:
+                    vector = sentence_vectors([message.get(TEXT) or ""])
+                    features = scipy.sparse.hstack([features, self.encoder_scale * vector]).tocsr()
+                    model = self.encoded
+                    probabilities = _softmax(model, features)
+                self._set_intent(message, model.classes_, probabilities)
         return messages
 
-    def _multinomial(self) -> bool:
+    @staticmethod
+    def _multinomial(clf: Any) -> bool:
         """Whether the fitted model's probabilities are the softmax of its scores (one row per intent)."""
-        clf = self.clf
         classes = getattr(clf, "classes_", None)
         if classes is None or len(classes) < 3 or clf.coef_.shape[0] != len(classes):
             return False
         return clf.multi_class == "multinomial" or (clf.multi_class == "auto" and clf.solver != "liblinear")
 
-    def _set_intent(self, message: Message, features: scipy.sparse.spmatrix) -> None:
-        """Sets the intent and the ranking as Rasa's classifier does, from one message's features."""
-        scores = np.asarray(features @ self.clf.coef_.T).ravel() + self.clf.intercept_
-        scores = np.exp(scores - scores.max())
-        probabilities = scores / scores.sum()
+    def _set_intent(self, message: Message, classes: Any, probabilities: np.ndarray) -> None:
+        """Sets the intent and the ranking as Rasa's classifier does, from one message's probabilities."""
         ranking = sorted(
-            ({"name": name, "confidence": confidence} for name, confidence in zip(self.clf.classes_, probabilities)),
+            ({"name": name, "confidence": confidence} for name, confidence in zip(classes, probabilities)),
             key=lambda item: -item["confidence"],
         )
         message.set(INTENT, ranking[0], add_to_output=True)
         if self.config[RANKING_LENGTH] > 0:
             ranking = ranking[: self.config[RANKING_LENGTH]]
         message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+
+
+#: The file of the regression that reads the sentence vector, beside Rasa's.
+ENCODED_FILE = "encoded.skops"
+
+
+def _softmax(clf: Any, features: scipy.sparse.spmatrix) -> np.ndarray:
+    """A multinomial regression's probabilities for one row of features (as ``predict_proba``)."""
+    scores = np.asarray(features @ clf.coef_.T).ravel() + clf.intercept_
+    scores = np.exp(scores - scores.max())
+    return scores / scores.sum()
 
 
 #: What ``_sentence_features`` returns for a message with dense sentence features (Rasa's path handles them).

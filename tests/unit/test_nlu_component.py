@@ -44,7 +44,7 @@ def test_language_entity_added_at_prediction_and_hint_used_for_short_text():
     assert not [e for e in unclear.get(ENTITIES, []) if e["entity"] == "language"]
 
 
-def trained_classifier(tmp_path, examples, char_ngrams=False, ranking_length=10):
+def trained_classifier(tmp_path, examples, char_ngrams=False, ranking_length=10, **settings):
     """The intent classifier trained on ``(text, intent)`` pairs, and a function that reads messages with it."""
     from rasa.engine.graph import ExecutionContext, GraphSchema
     from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -63,7 +63,7 @@ def trained_classifier(tmp_path, examples, char_ngrams=False, ranking_length=10)
         CountVectorsFeaturizer.create(config, storage, Resource(f"features{i}"), context)
         for i, config in enumerate(configs)
     ]
-    config = {**IntentLogisticRegression.get_default_config(), "ranking_length": ranking_length}
+    config = {**IntentLogisticRegression.get_default_config(), "ranking_length": ranking_length, **settings}
     classifier = IntentLogisticRegression.create(config, storage, Resource("intents"), context)
     data = TrainingData([Message(data={TEXT: text, INTENT: intent}) for text, intent in examples])
     tokenizer().process_training_data(data)
