@@ -135,6 +135,18 @@ def short_free_answer(text: str, requested: Optional[str]) -> bool:
     return requested in SHORT_ANSWER_QUESTIONS and "?" not in (text or "") and len((text or "").split()) <= 6
 
 
+def short_benefit_answer(text: str, requested: Optional[str]) -> bool:
+    """A few words naming a benefit, not a question, given to the question on benefits."""
+    if requested != "benefits" or "?" in (text or "") or len((text or "").split()) > 6:
+        return False
+    lex = lexicon()
+    if any(lex.matches("question_opening", language, text) for language in LANGUAGES):
+        return False
+    return any(
+        lex.matches(f"benefits.{benefit}", language, text) for benefit in lex.keys("benefits") for language in LANGUAGES
+    )
+
+
 def answer_intent(intent: Optional[str], confidence: float, text: str, requested: Optional[str]) -> Optional[str]:
     """The intent of a message read against the open question.
 
@@ -146,6 +158,8 @@ def answer_intent(intent: Optional[str], confidence: float, text: str, requested
         words = SAID_IN_WORDS.get(intent or "")
         if not words or not any(lexicon().matches(words, language, text) for language in LANGUAGES):
             return "inform"
+    if short_benefit_answer(text, requested) and intent in QUESTION_INTENTS:
+        return "inform"  # "cheaper" to "what matters most?" is the answer, not a question on price
     if intent in ENDING_INTENTS and requested and not wants_to_end(intent, confidence, text, requested):
         return "inform"
     return intent

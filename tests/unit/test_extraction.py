@@ -268,8 +268,24 @@ def test_a_refusal_of_an_optional_question_in_natural_words():
         ("honestly I'd prefer not to hand out my number", "en"),
         ("je préfère qu'on reste sur l'e-mail", "fr"),
         ("wolałabym zostać przy mailu", "pl"),
+        ("je préfère ne pas laisser de numéro", "fr"),
+        ("j'aimerais mieux ne pas donner mon portable", "fr"),
     ):
         assert facts(text, language=language, requested="contact_phone")["contact_phone"] == "", text
+
+
+def test_a_benefit_named_in_a_few_words_is_the_answer_whatever_the_classifier_reads():
+    """"Cheaper" to the question on benefits is a benefit, even when read as a question on price."""
+    for text, language in (("cheaper, basically", "en"), ("que ce soit moins cher", "fr"), ("żeby było taniej", "pl")):
+        out = facts(text, intent="ask_pricing", language=language, requested="benefits")
+        assert out["benefits"] == ["upfront_savings"], text
+        assert out.get("interest_level") != "purchase", text
+
+
+def test_a_question_on_price_at_the_benefits_question_stays_a_question():
+    for text, language in (("what's the price", "en"), ("combien ça coûte", "fr"), ("ile to kosztuje", "pl")):
+        out = facts(text, intent="ask_pricing", language=language, requested="benefits")
+        assert out.get("interest_level") == "purchase", (text, out)
 
 
 def test_a_benefit_outside_the_catalog_keeps_the_visitors_words():
