@@ -275,7 +275,7 @@ def test_a_refusal_of_an_optional_question_in_natural_words():
 
 
 def test_a_benefit_named_in_a_few_words_is_the_answer_whatever_the_classifier_reads():
-    """"Cheaper" to the question on benefits is a benefit, even when read as a question on price."""
+    """ "Cheaper" to the question on benefits is a benefit, even when read as a question on price."""
     for text, language in (("cheaper, basically", "en"), ("que ce soit moins cher", "fr"), ("żeby było taniej", "pl")):
         out = facts(text, intent="ask_pricing", language=language, requested="benefits")
         assert out["benefits"] == ["upfront_savings"], text
