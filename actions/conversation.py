@@ -9,7 +9,6 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.resources import lexicon
-from common.languages import LANGUAGES
 
 # -- intents --------------------------------------------------------------------
 #: The visitor asks something: answered from the catalog, and a signal of interest.
@@ -66,7 +65,7 @@ def wants_to_end(intent: Optional[str], confidence: float, text: str, requested:
         return False
     if not requested:
         return True
-    if any(lexicon().matches("stop", language, text or "") for language in LANGUAGES):
+    if lexicon().matches_in_any_language("stop", text or ""):
         return True
     return requested not in OPEN_QUESTIONS and confidence >= STOP_CONFIDENCE
 

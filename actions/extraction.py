@@ -28,7 +28,6 @@ from actions.parsing import EMAIL, EMAIL_LIKE, find_budget, find_phones, in_addr
 from actions.people import describe, parse_people
 from actions.plausibility import plausible_label, plausible_name, plausible_text
 from actions.resources import lexicon
-from common.languages import LANGUAGES
 
 NAME_ENTITIES = ("person", "company", "job_title", "vendor")
 MARKUP = re.compile(r"[<>{}\\/\u2060]")
@@ -130,21 +129,24 @@ MISREAD_SHORT_ANSWERS = QUESTION_INTENTS + ("out_of_scope", "affirm", "greet")
 SAID_IN_WORDS = {"affirm": "plain_yes", "greet": "greeting"}
 
 
+def _few_words(text: str) -> bool:
+    """At most six words, and no question mark."""
+    return "?" not in (text or "") and len((text or "").split()) <= 6
+
+
 def short_free_answer(text: str, requested: Optional[str]) -> bool:
     """A few words, not a question, given to a question that expects a name or a tool."""
-    return requested in SHORT_ANSWER_QUESTIONS and "?" not in (text or "") and len((text or "").split()) <= 6
+    return requested in SHORT_ANSWER_QUESTIONS and _few_words(text)
 
 
 def short_benefit_answer(text: str, requested: Optional[str]) -> bool:
     """A few words naming a benefit, not a question, given to the question on benefits."""
-    if requested != "benefits" or "?" in (text or "") or len((text or "").split()) > 6:
+    if requested != "benefits" or not _few_words(text):
         return False
     lex = lexicon()
-    if any(lex.matches("question_opening", language, text) for language in LANGUAGES):
+    if lex.matches_in_any_language("question_opening", text):
         return False
-    return any(
-        lex.matches(f"benefits.{benefit}", language, text) for benefit in lex.keys("benefits") for language in LANGUAGES
-    )
+    return any(lex.matches_in_any_language(f"benefits.{benefit}", text) for benefit in lex.keys("benefits"))
 
 
 def answer_intent(intent: Optional[str], confidence: float, text: str, requested: Optional[str]) -> Optional[str]:
@@ -156,7 +158,7 @@ def answer_intent(intent: Optional[str], confidence: float, text: str, requested
     """
     if short_free_answer(text, requested) and intent in MISREAD_SHORT_ANSWERS:
         words = SAID_IN_WORDS.get(intent or "")
-        if not words or not any(lexicon().matches(words, language, text) for language in LANGUAGES):
+        if not words or not lexicon().matches_in_any_language(words, text):
             return "inform"
     if short_benefit_answer(text, requested) and intent in QUESTION_INTENTS:
         return "inform"  # "cheaper" to "what matters most?" is the answer, not a question on price

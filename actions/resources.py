@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Optional, Pattern
 import yaml
 
 from common import settings
-from common.languages import language_of, localized
+from common.languages import LANGUAGES, language_of, localized
 
 
 def _load(name: str) -> Dict[str, Any]:
@@ -46,6 +46,10 @@ class Lexicon:
     def matches(self, path: str, language: Optional[str], text: str) -> bool:
         """Whether any pattern at ``path`` matches ``text``."""
         return self.search(path, language, text) is not None
+
+    def matches_in_any_language(self, path: str, text: str) -> bool:
+        """Whether any pattern at ``path``, in any of the supported languages, matches ``text``."""
+        return any(self.matches(path, language, text) for language in LANGUAGES)
 
     def keys(self, path: str) -> List[str]:
         """Child keys at a dotted ``path`` (e.g. the benefit ids)."""

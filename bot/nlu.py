@@ -310,16 +310,18 @@ class IntentLogisticRegression(LogisticRegressionClassifier):
         """
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=ConvergenceWarning)
-            resource = super().train(training_data)
             if self.encoder_scale > 0:
-                examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
-                if examples:
-                    features, labels = self._create_training_matrix(training_data)
-                    vectors = training_vectors([example.get(TEXT) for example in examples])
-                    matrix = scipy.sparse.hstack([features, self.encoder_scale * vectors]).tocsr()
-                    self.encoded = clone(self.clf).fit(matrix, labels)
-                    self.persist()
-        return resource
+                self._train_encoded(training_data)
+            return super().train(training_data)  # stores both regressions (``persist``)
+
+    def _train_encoded(self, training_data: TrainingData) -> None:
+        """Fits the regression that reads the sentence vectors, on the examples Rasa's training uses."""
+        examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
+        if not examples:
+            return
+        vectors = training_vectors([example.get(TEXT) for example in examples])
+        matrix = scipy.sparse.hstack([self._create_X(examples), self.encoder_scale * vectors]).tocsr()
+        self.encoded = clone(self.clf).fit(matrix, [example.get(INTENT) for example in examples])
 
     def persist(self) -> None:
         """Stores both regressions (Rasa's file, and ``encoded.skops`` for the encoder's)."""

@@ -268,7 +268,7 @@ def test_a_refusal_of_an_optional_question_in_natural_words():
         ("honestly I'd prefer not to hand out my number", "en"),
         ("je préfère qu'on reste sur l'e-mail", "fr"),
         ("wolałabym zostać przy mailu", "pl"),
-        ("je préfère ne pas laisser de numéro", "fr"),
+        ("je préférerais ne pas donner mon numéro", "fr"),
         ("j'aimerais mieux ne pas donner mon portable", "fr"),
     ):
         assert facts(text, language=language, requested="contact_phone")["contact_phone"] == "", text
