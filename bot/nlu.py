@@ -454,7 +454,8 @@ def _sentence_features(message: Message) -> Any:
 SPAN_LEADING_WORDS: Dict[Text, Text] = {
     "person": r"(mr|mrs|ms|dr|m\.|mme|mlle|monsieur|madame|pan|pani|pana|panem|panią)\b",
     "job_title": r"(the|our|my|your|their|a|an|le|la|les|l'|notre|nos|mon|ma|mes|un|une|nasz\w*|m[oó]j\w*|moja)\s",
-    "benefit": r"(a|an|the|le|la|les|des|du|un|une|mostly|surtout|głównie)\s",
+    "benefit": r"(a|an|the|le|la|les|des|du|un|une"
+    r"|mostly|mainly|surtout|principalement|avant tout|głównie|przede wszystkim)\s",
     "company": r"(at|from|chez|w|z)\s",
     "vendor": r"(at|from|chez|w|z)\s",
     "authority": r"(yes|yeah|but|sorry|oui|mais|pardon|tak|ale|przepraszam)\b",

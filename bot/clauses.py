@@ -1,0 +1,271 @@
+"""Clause-level cues for the entity CRF: how likely each clause of a message holds a free phrase.
+
+The CRF reads each token with its neighbours only, so a visitor's part in the
+decision ("signing is on me") or what matters to them is found only where the
+training data paired those very words with an entity. This featurizer cuts a
+message into clauses (at punctuation, and at conjunctions such as "but",
+"mais", "ale"), reads each clause as a whole (the lemmas of its words and their
+character n-grams) with one logistic regression per entity type, and gives
+every token the probability of its clause for each type. The CRF learns how
+far to trust them.
+
+On the training examples the probabilities come from regressions fitted on the
+other folds (cross-fitting): the CRF learns from figures as good as those it
+gets on new messages, not from remembered ones.
+
+    pipeline:
+      - name: bot.clauses.ClauseFeaturizer   # after the tokenizer and lemmatizer
+        entities: [authority, benefit]
+      - name: bot.crf.StoredCRFEntityExtractor
+        features: [[...], [..., text_dense_features], [...]]
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from typing import Any, Dict, List, Optional, Sequence, Set, Text, Tuple
+
+import numpy as np
+import scipy.sparse
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.nlu.tokenizers.tokenizer import Token
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_TYPE,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.linear_model import LogisticRegression
+
+logger = logging.getLogger(__name__)
+
+#: Words that begin a new clause, per language (the tokenizer sets the message's ``language``).
+CONJUNCTIONS: Dict[Text, Set[Text]] = {
+    "en": {"but", "so", "and", "because", "cause", "though", "although", "while", "since", "whereas", "or"},
+    "fr": {"mais", "donc", "et", "car", "parce", "puisque", "alors", "ou", "sinon", "tandis"},
+    "pl": {"ale", "więc", "wiec", "a", "i", "bo", "ponieważ", "poniewaz", "lecz", "oraz", "albo", "lub"},
+}
+#: The file holding the regressions' weights (plain arrays: nothing executable is stored).
+WEIGHTS_FILE = "clause_weights.npz"
+#: Folds of the cross-fitting on the training examples.
+FOLDS = 5
+
+_CHARACTERS = HashingVectorizer(
+    analyzer="char_wb", ngram_range=(2, 5), n_features=2**17, alternate_sign=False, norm="l2"
+)
+_WORDS = HashingVectorizer(
+    analyzer="word", ngram_range=(1, 2), n_features=2**16, alternate_sign=False, norm="l2", token_pattern=r"\S+"
+)
+
+
+def _is_punctuation(token: Token) -> bool:
+    return not any(character.isalnum() for character in token.text)
+
+
+def clauses(tokens: Sequence[Token], language: Optional[Text]) -> List[Tuple[int, int]]:
+    """The clauses of a tokenised message, as ``(first, last + 1)`` token indices; punctuation belongs to none."""
+    conjunctions = CONJUNCTIONS.get(language or "", set())
+    found: List[Tuple[int, int]] = []
+    begin: Optional[int] = None
+    for index, token in enumerate(tokens):
+        if _is_punctuation(token):
+            if begin is not None:
+                found.append((begin, index))
+            begin = None
+            continue
+        if begin is not None and token.text.lower() in conjunctions:
+            found.append((begin, index))
+            begin = None
+        if begin is None:
+            begin = index
+    if begin is not None:
+        found.append((begin, len(tokens)))
+    return found
+
+
+def _clause_text(tokens: Sequence[Token], clause: Tuple[int, int]) -> Text:
+    """The words of a clause as the regressions read them: their lemmas (lower-cased text without a lemmatizer)."""
+    return " ".join(getattr(token, "lemma", None) or token.text.lower() for token in tokens[clause[0] : clause[1]])
+
+
+def _matrix(texts: Sequence[Text]) -> scipy.sparse.csr_matrix:
+    """The regressions' features: character n-grams and word uni- and bi-grams of the clause texts."""
+    if not texts:
+        return scipy.sparse.csr_matrix((0, _CHARACTERS.n_features + _WORDS.n_features), dtype=np.float64)
+    return scipy.sparse.hstack([_CHARACTERS.transform(texts), _WORDS.transform(texts)]).tocsr()
+
+
+def _sigmoid(scores: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(scores, -30, 30)))
+
+
+class _Clauses:
+    """The clauses of some messages, their texts and (for training examples) which entity types they hold."""
+
+    def __init__(self, messages: Sequence[Message], entities: Sequence[Text]) -> None:
+        self.messages = list(messages)
+        self.owner: List[int] = []
+        self.spans: List[Tuple[int, int]] = []
+        self.texts: List[Text] = []
+        self.labels: Dict[Text, List[int]] = {entity: [] for entity in entities}
+        for number, message in enumerate(self.messages):
+            tokens = message.get(TOKENS_NAMES[TEXT]) or []
+            annotated = message.get(ENTITIES) or []
+            for clause in clauses(tokens, message.get("language")):
+                self.owner.append(number)
+                self.spans.append(clause)
+                self.texts.append(_clause_text(tokens, clause))
+                first, last = tokens[clause[0]], tokens[clause[1] - 1]
+                for entity in entities:
+                    self.labels[entity].append(
+                        int(
+                            any(
+                                item.get(ENTITY_ATTRIBUTE_TYPE) == entity
+                                and item.get(ENTITY_ATTRIBUTE_START, 0) < last.end
+                                and item.get(ENTITY_ATTRIBUTE_END, 0) > first.start
+                                for item in annotated
+                            )
+                        )
+                    )
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
+class ClauseFeaturizer(DenseFeaturizer, GraphComponent):
+    """Per token: its clause's probability of holding each of ``entities``."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """The entity types read per clause, and the regressions' inverse regularisation ``C``."""
+        return {**DenseFeaturizer.get_default_config(), "entities": ["authority", "benefit"], "C": 4.0}
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        weights: Optional[Dict[Text, np.ndarray]] = None,
+    ) -> None:
+        super().__init__(execution_context.node_name, config)
+        self._model_storage = model_storage
+        self._resource = resource
+        self.entities: List[Text] = list(config["entities"])
+        #: Per entity type, the regression's weights followed by its intercept (empty before training).
+        self.weights: Dict[Text, np.ndarray] = weights or {}
+
+    @classmethod
+    def validate_config(cls, config: Dict[Text, Any]) -> None:
+        """Needs at least one entity type and a positive ``C``."""
+        if not config.get("entities") or float(config.get("C", 0)) <= 0:
+            raise ValueError("ClauseFeaturizer needs 'entities' (a list of entity types) and a positive 'C'.")
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "ClauseFeaturizer":
+        """An untrained featurizer (see parent class for full docstring)."""
+        return cls(config, model_storage, resource, execution_context)
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "ClauseFeaturizer":
+        """The trained regressions; without them every clause reads as holding nothing."""
+        weights: Dict[Text, np.ndarray] = {}
+        try:
+            with model_storage.read_from(resource) as model_dir:
+                with np.load(model_dir / WEIGHTS_FILE, allow_pickle=False) as stored:
+                    weights = {entity: stored[entity] for entity in stored.files}
+        except (ValueError, OSError):
+            logger.debug("No clause regressions stored for %s.", resource.name)
+        return cls(config, model_storage, resource, execution_context, weights)
+
+    def _fit(self, found: _Clauses, rows: Sequence[int], matrix: scipy.sparse.csr_matrix) -> Dict[Text, np.ndarray]:
+        """One regression per entity type on the clauses ``rows``; a type without both labels gets none."""
+        fitted: Dict[Text, np.ndarray] = {}
+        for entity in self.entities:
+            labels = [found.labels[entity][row] for row in rows]
+            if len(set(labels)) < 2:
+                continue
+            model = LogisticRegression(C=float(self._config["C"]), max_iter=2000).fit(matrix, labels)
+            fitted[entity] = np.append(model.coef_.ravel(), model.intercept_[0]).astype(np.float32)
+        return fitted
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Fits the regressions on every clause of the training examples and stores their weights."""
+        found = _Clauses(self._examples(training_data), self.entities)
+        rows = range(len(found.texts))
+        self.weights = self._fit(found, rows, _matrix(found.texts)) if found.texts else {}
+        with self._model_storage.write_to(self._resource) as model_dir:
+            np.savez(model_dir / WEIGHTS_FILE, **self.weights)
+        return self._resource
+
+    @staticmethod
+    def _examples(training_data: TrainingData) -> List[Message]:
+        return [message for message in training_data.training_examples if message.get(TOKENS_NAMES[TEXT])]
+
+    def _probabilities(self, matrix: scipy.sparse.csr_matrix, weights: Dict[Text, np.ndarray]) -> np.ndarray:
+        """One row per clause, one column per entity type (0 for a type without a regression, or of another size)."""
+        result = np.zeros((matrix.shape[0], len(self.entities)), dtype=np.float32)
+        if not matrix.shape[0]:
+            return result
+        for column, entity in enumerate(self.entities):
+            weight = weights.get(entity)
+            if weight is not None and weight.shape[0] == matrix.shape[1] + 1:
+                result[:, column] = _sigmoid(matrix @ weight[:-1] + weight[-1])
+        return result
+
+    def _set_features(self, found: _Clauses, probabilities: np.ndarray) -> None:
+        """Adds each message's token features: its clause's probabilities (0 for punctuation)."""
+        width = len(self.entities)
+        per_message = [
+            np.zeros((len(message.get(TOKENS_NAMES[TEXT])), width), dtype=np.float32) for message in found.messages
+        ]
+        for row, (owner, (first, end)) in enumerate(zip(found.owner, found.spans)):
+            features = per_message[owner]
+            features[first:end] = probabilities[row]
+        for message, features in zip(found.messages, per_message):
+            self.add_features_to_message(features, None, TEXT, message)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Adds the features to the training examples, each clause read by regressions fitted without its message."""
+        found = _Clauses(self._examples(training_data), self.entities)
+        probabilities = np.zeros((len(found.texts), len(self.entities)), dtype=np.float32)
+        order = list(range(len(found.messages)))
+        random.Random(7).shuffle(order)
+        fold_of = {message: position % FOLDS for position, message in enumerate(order)}
+        matrix = _matrix(found.texts)
+        for fold in range(FOLDS):
+            held = [row for row, owner in enumerate(found.owner) if fold_of[owner] == fold]
+            kept = [row for row, owner in enumerate(found.owner) if fold_of[owner] != fold]
+            if not held or not kept:
+                continue
+            weights = self._fit(found, kept, matrix[kept])
+            probabilities[held] = self._probabilities(matrix[held], weights)
+        self._set_features(found, probabilities)
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Adds the features to messages read at run time."""
+        found = _Clauses([message for message in messages if message.get(TOKENS_NAMES[TEXT])], [])
+        self._set_features(found, self._probabilities(_matrix(found.texts), self.weights))
+        return messages
