@@ -458,7 +458,14 @@ SPAN_LEADING_WORDS: Dict[Text, Text] = {
     r"|mostly|mainly|surtout|principalement|avant tout|głównie|przede wszystkim)\s",
     "company": r"(at|from|chez|w|z)\s",
     "vendor": r"(at|from|chez|w|z)\s",
-    "authority": r"(yes|yeah|but|sorry|oui|mais|pardon|tak|ale|przepraszam)\b",
+    "authority": r"(yes|yeah|but|so|and|sorry|oui|mais|donc|alors|et|pardon|tak|ale|więc|oraz|przepraszam)\b",
+}
+#: Words a free phrase (``authority``, ``benefit``) does not end with, per language: prepositions, conjunctions
+#: and asides ("I approve the budget for" / "less hiring as" / "mniej klikania przede wszystkim").
+SPAN_TRAILING_WORDS: Dict[Text, Text] = {
+    "en": r"\s(as|at|for|from|in|of|on|than|to|up|with|and|but|so|or|honestly|tbh)$",
+    "fr": r"\s(à|au|aux|de|des|du|en|pour|par|sur|avec|que|et|mais|ou|donc|honnêtement|surtout)$",
+    "pl": r"\s(na|w|we|z|ze|do|dla|od|po|o|niż|i|a|ale|oraz|lub|więc|szczerze|przede wszystkim|głównie)$",
 }
 _LEADING_PUNCTUATION = re.compile(r"^[^\w\[+(]+")
 _TRAILING_PUNCTUATION = re.compile(r"[\s,;:!?]+$")
@@ -467,7 +474,7 @@ _FREE_PHRASES = ("authority", "benefit")
 _TRAILING_IN_PHRASE = re.compile(r"[\s,;:!?.…]+$")
 
 
-def trimmed_span(text: Text, start: int, end: int, entity: Text) -> Tuple[int, int]:
+def trimmed_span(text: Text, start: int, end: int, entity: Text, language: Optional[Text] = None) -> Tuple[int, int]:
     """The ``start``, ``end`` of an entity span of ``text`` trimmed to the written convention.
 
     Leading words that stay outside the entity, and punctuation or spaces at
@@ -482,11 +489,15 @@ def trimmed_span(text: Text, start: int, end: int, entity: Text) -> Tuple[int, i
         if not cut or cut.end() >= len(span):
             break
         new_start += cut.end()
-    trailing = (_TRAILING_IN_PHRASE if entity in _FREE_PHRASES else _TRAILING_PUNCTUATION).search(
-        text[new_start:new_end]
-    )
-    if trailing and trailing.start() > 0:
-        new_end = new_start + trailing.start()
+    punctuation = _TRAILING_IN_PHRASE if entity in _FREE_PHRASES else _TRAILING_PUNCTUATION
+    words = SPAN_TRAILING_WORDS.get(language or "") if entity in _FREE_PHRASES else None
+    trailing_word = re.compile(words, re.IGNORECASE) if words else None
+    while True:
+        span = text[new_start:new_end]
+        cut = punctuation.search(span) or (trailing_word.search(span) if trailing_word else None)
+        if not cut or cut.start() == 0:
+            break
+        new_end = new_start + cut.start()
     return (new_start, new_end) if new_end > new_start else (start, end)
 
 
@@ -522,7 +533,7 @@ class EntitySpanTrimmer(GraphComponent):
                 kind = entity.get("entity")
                 if entity.get("extractor") not in self.extractors or (self.entities and kind not in self.entities):
                     continue
-                start, end = trimmed_span(text, entity["start"], entity["end"], kind)
+                start, end = trimmed_span(text, entity["start"], entity["end"], kind, message.get(LANGUAGE_ATTRIBUTE))
                 if (start, end) != (entity["start"], entity["end"]):
                     entity.update(start=start, end=end, value=text[start:end])
         return messages

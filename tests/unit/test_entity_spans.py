@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.nlu import SPAN_LEADING_WORDS
+from bot.nlu import SPAN_LEADING_WORDS, SPAN_TRAILING_WORDS
 from common.languages import LANGUAGES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,4 +29,6 @@ def test_entity_spans_follow_the_written_convention(language):
             wrong.append((kind, span, "space or punctuation at an edge"))
         if kind in LEADING and re.match(LEADING[kind], span, re.IGNORECASE):
             wrong.append((kind, span, "starts with a word that stays outside"))
+        if kind in ("authority", "benefit") and re.search(SPAN_TRAILING_WORDS[language], span, re.IGNORECASE):
+            wrong.append((kind, span, "ends with a word that stays outside"))
     assert not wrong, wrong[:20]

@@ -183,8 +183,9 @@ def test_words_whose_lemma_was_never_seen_keep_their_own_text(tmp_path):
     assert lemmas_of(lemmatizer, "Bicycles Zyxwv") == ["bicycles", "zyxwv"]
 
 
-def spans_after_trimming(text: str, found):
-    message = Message(data={TEXT: text, ENTITIES: [dict(entity, extractor="CRFEntityExtractor") for entity in found]})
+def spans_after_trimming(text: str, found, language=None):
+    data = {TEXT: text, ENTITIES: [dict(entity, extractor="CRFEntityExtractor") for entity in found]}
+    message = Message(data={**data, "language": language} if language else data)
     EntitySpanTrimmer(EntitySpanTrimmer.get_default_config()).process([message])
     return [(e["entity"], e["value"]) for e in message.get(ENTITIES)]
 
@@ -210,6 +211,24 @@ def test_spans_are_trimmed_to_the_written_convention():
         entity("benefit", text, "głównie szybsza obsługa"),
     ]
     assert spans_after_trimming(text, found) == [("authority", "ja tylko rekomenduję"), ("benefit", "szybsza obsługa")]
+
+
+@pytest.mark.parametrize(
+    "language, text, found, expected",
+    [
+        ("en", "so I approve the budget for it", "so I approve the budget for", "I approve the budget"),
+        ("en", "less hiring as we grow", "less hiring as", "less hiring"),
+        ("fr", "et je valide le budget pour l'équipe", "et je valide le budget pour", "je valide le budget"),
+        ("pl", "więc ja zatwierdzam budżet na to", "więc ja zatwierdzam budżet na", "ja zatwierdzam budżet"),
+        ("pl", "mniej klikania przede wszystkim", "mniej klikania przede wszystkim", "mniej klikania"),
+        ("pl", "przedstawię to zarządowi", "przedstawię to", "przedstawię to"),  # "to" is "it" in Polish
+    ],
+)
+def test_a_free_phrase_ends_before_a_preposition_conjunction_or_aside_of_its_language(
+    language, text, found, expected
+):
+    kind = "benefit" if "hiring" in text or "klikania" in text else "authority"
+    assert spans_after_trimming(text, [entity(kind, text, found)], language) == [(kind, expected)]
 
 
 def test_trimming_keeps_what_belongs_to_the_entity():
