@@ -224,9 +224,7 @@ def test_spans_are_trimmed_to_the_written_convention():
         ("pl", "przedstawię to zarządowi", "przedstawię to", "przedstawię to"),  # "to" is "it" in Polish
     ],
 )
-def test_a_free_phrase_ends_before_a_preposition_conjunction_or_aside_of_its_language(
-    language, text, found, expected
-):
+def test_a_free_phrase_ends_before_a_preposition_conjunction_or_aside_of_its_language(language, text, found, expected):
     kind = "benefit" if "hiring" in text or "klikania" in text else "authority"
     assert spans_after_trimming(text, [entity(kind, text, found)], language) == [(kind, expected)]
 
