@@ -6,7 +6,7 @@ RUFF        := $(VENV)/bin/ruff
 MODEL       := models/lead-assistant.tar.gz
 # What the model is made from: training data (data/), configuration, and the NLU
 # code the pipeline runs (a change to any of them retrains; other code does not).
-TRAIN_INPUT := config.yml domain.yml bot/nlu.py bot/encoder.py bot/language.py common/languages.py $(shell find data -name '*.yml' 2>/dev/null)
+TRAIN_INPUT := config.yml domain.yml bot/nlu.py bot/clauses.py bot/crf.py bot/encoder.py bot/language.py common/languages.py $(shell find data -name '*.yml' 2>/dev/null)
 RASA_PORT   ?= 5005
 ACTIONS_PORT ?= 5055
 LEADS_PORT  ?= 5077

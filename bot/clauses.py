@@ -47,9 +47,11 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from bot.nlu import LANGUAGE_ATTRIBUTE
+
 logger = logging.getLogger(__name__)
 
-#: Words that begin a new clause, per language (the tokenizer sets the message's ``language``).
+#: Words that begin a new clause, per language (the tokenizer sets the message's language).
 CONJUNCTIONS: Dict[Text, Set[Text]] = {
     "en": {"but", "so", "and", "because", "cause", "though", "although", "while", "since", "whereas", "or"},
     "fr": {"mais", "donc", "et", "car", "parce", "puisque", "alors", "ou", "sinon", "tandis"},
@@ -95,7 +97,19 @@ def clauses(tokens: Sequence[Token], language: Optional[Text]) -> List[Tuple[int
 
 def _clause_text(tokens: Sequence[Token], clause: Tuple[int, int]) -> Text:
     """The words of a clause as the regressions read them: their lemmas (lower-cased text without a lemmatizer)."""
-    return " ".join(getattr(token, "lemma", None) or token.text.lower() for token in tokens[clause[0] : clause[1]])
+    return " ".join(token.lemma or token.text.lower() for token in tokens[clause[0] : clause[1]])
+
+
+def _holds(annotated: Sequence[Dict[Text, Any]], entity: Text, start: int, end: int) -> int:
+    """1 when an annotated entity of type ``entity`` overlaps the characters ``start`` to ``end``, else 0."""
+    return int(
+        any(
+            item.get(ENTITY_ATTRIBUTE_TYPE) == entity
+            and item.get(ENTITY_ATTRIBUTE_START, 0) < end
+            and item.get(ENTITY_ATTRIBUTE_END, 0) > start
+            for item in annotated
+        )
+    )
 
 
 def _matrix(texts: Sequence[Text]) -> scipy.sparse.csr_matrix:
@@ -121,22 +135,13 @@ class _Clauses:
         for number, message in enumerate(self.messages):
             tokens = message.get(TOKENS_NAMES[TEXT]) or []
             annotated = message.get(ENTITIES) or []
-            for clause in clauses(tokens, message.get("language")):
+            for clause in clauses(tokens, message.get(LANGUAGE_ATTRIBUTE)):
                 self.owner.append(number)
                 self.spans.append(clause)
                 self.texts.append(_clause_text(tokens, clause))
-                first, last = tokens[clause[0]], tokens[clause[1] - 1]
+                start, end = tokens[clause[0]].start, tokens[clause[1] - 1].end
                 for entity in entities:
-                    self.labels[entity].append(
-                        int(
-                            any(
-                                item.get(ENTITY_ATTRIBUTE_TYPE) == entity
-                                and item.get(ENTITY_ATTRIBUTE_START, 0) < last.end
-                                and item.get(ENTITY_ATTRIBUTE_END, 0) > first.start
-                                for item in annotated
-                            )
-                        )
-                    )
+                    self.labels[entity].append(_holds(annotated, entity, start, end))
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)

@@ -13,7 +13,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.clauses import WEIGHTS_FILE, ClauseFeaturizer, clauses
-from bot.nlu import MultilingualTokenizer
+from bot.nlu import LANGUAGE_ATTRIBUTE, MultilingualTokenizer
 
 CONTEXT = ExecutionContext(GraphSchema({}), "clauses")
 TOKENIZER = MultilingualTokenizer(MultilingualTokenizer.get_default_config())
@@ -33,7 +33,8 @@ def clause_words(text: str) -> List[str]:
     message = tokenised(text)
     tokens = message.get(TOKENS_NAMES[TEXT]) or []
     return [
-        " ".join(token.text for token in tokens[begin:end]) for begin, end in clauses(tokens, message.get("language"))
+        " ".join(token.text for token in tokens[begin:end])
+        for begin, end in clauses(tokens, message.get(LANGUAGE_ATTRIBUTE))
     ]
 
 
@@ -139,6 +140,8 @@ def test_a_configuration_without_entities_is_refused(tmp_path):
 @pytest.mark.parametrize("text", ["!!!", "...", "🙂🙂", "<b>", "a"])
 def test_messages_without_clauses_or_words_get_features_all_the_same(tmp_path, text):
     featurizer, _ = trained(LocalModelStorage(tmp_path))
-    message = tokenised(text)
-    tokens = message.get(TOKENS_NAMES[TEXT]) or []
-    assert features(featurizer, text).shape == (len(tokens), 2)
+    tokens = tokenised(text).get(TOKENS_NAMES[TEXT]) or []
+    rows = features(featurizer, text)
+    assert rows.shape == (len(tokens), 2)
+    outside = [index for index, token in enumerate(tokens) if not any(c.isalnum() for c in token.text)]
+    assert (rows[outside] == 0).all()  # punctuation and emoji belong to no clause
