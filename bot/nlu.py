@@ -467,6 +467,16 @@ SPAN_TRAILING_WORDS: Dict[Text, Text] = {
     "fr": r"\s(à|au|aux|de|des|du|en|pour|par|sur|avec|que|et|mais|ou|donc|honnêtement|surtout)$",
     "pl": r"\s(na|w|we|z|ze|do|dla|od|po|o|niż|i|a|ale|oraz|lub|więc|szczerze|przede wszystkim|głównie)$",
 }
+#: Where the people a benefit is for, what it is compared with, or a condition or time begin: they stay
+#: outside the benefit ("[less work] for the team", "[moins cher] qu'aujourd'hui", "[lepsze wsparcie] niż
+#: obecnie", "[grow] without hiring", "[quelqu'un à appeler] quand ça plante"). The French "que" only ends
+#: a benefit after a comparative ("un outil que l'on comprend" keeps it).
+BENEFIT_TAILS: Dict[Text, Text] = {
+    "en": r"\s(?:for|than|without|when|whenever)\s",
+    "fr": r"\s(?:pour|sans|quand|lorsque|lorsqu['’])\s?"
+    r"|\b(?:plus|moins|meilleure?s?|mieux)\b.*?(?P<after>\squ(?:e\s|['’]))",
+    "pl": r",?\s(?:dla|niż|bez|kiedy|gdy)\s",
+}
 _LEADING_PUNCTUATION = re.compile(r"^[^\w\[+(]+")
 _TRAILING_PUNCTUATION = re.compile(r"[\s,;:!?]+$")
 #: Free phrases also lose a final full stop (a name may end with one: "Acme Inc.").
@@ -489,6 +499,8 @@ def trimmed_span(text: Text, start: int, end: int, entity: Text, language: Optio
         if not cut or cut.end() >= len(span):
             break
         new_start += cut.end()
+    while entity == "benefit" and benefit_tail_start(text[new_start:new_end], language) < new_end - new_start:
+        new_end = new_start + benefit_tail_start(text[new_start:new_end], language)
     punctuation = _TRAILING_IN_PHRASE if entity in _FREE_PHRASES else _TRAILING_PUNCTUATION
     words = SPAN_TRAILING_WORDS.get(language or "") if entity in _FREE_PHRASES else None
     trailing_word = re.compile(words, re.IGNORECASE) if words else None
@@ -499,6 +511,16 @@ def trimmed_span(text: Text, start: int, end: int, entity: Text, language: Optio
             break
         new_end = new_start + cut.start()
     return (new_start, new_end) if new_end > new_start else (start, end)
+
+
+def benefit_tail_start(span: Text, language: Optional[Text]) -> int:
+    """Where the people a benefit is for, or what it is compared with, begin in ``span`` (its length if nowhere)."""
+    pattern = BENEFIT_TAILS.get(language or "")
+    match = re.search(pattern, span, re.IGNORECASE) if pattern else None
+    if not match:
+        return len(span)
+    start = match.start("after") if "after" in match.re.groupindex and match.group("after") else match.start()
+    return start if start > 0 else len(span)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)

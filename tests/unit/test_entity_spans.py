@@ -1,4 +1,4 @@
-"""The entity span convention of data/nlu/README.md, applied to all training data."""
+"""The entity span convention of data/nlu/README.md, applied to all annotated data (training and held out)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.nlu import SPAN_LEADING_WORDS, SPAN_TRAILING_WORDS
+from bot.nlu import SPAN_LEADING_WORDS, SPAN_TRAILING_WORDS, benefit_tail_start
 from common.languages import LANGUAGES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -15,8 +15,16 @@ ENTITY = re.compile(r"\[([^\]]+)\](?:\((\w+)(?::[^)]*)?\)|\{\"entity\":\s*\"(\w+
 LEADING = SPAN_LEADING_WORDS  # the words a span must not start with, per entity
 
 
+FILES = ("data/nlu/{}.yml", "bench/heldout/{}.yml")
+
+
 def spans(language: str):
-    for line in (ROOT / "data" / "nlu" / f"{language}.yml").read_text(encoding="utf-8").splitlines():
+    for name in FILES:
+        yield from spans_of(ROOT / name.format(language))
+
+
+def spans_of(path: Path):
+    for line in path.read_text(encoding="utf-8").splitlines():
         for match in ENTITY.finditer(line):
             yield match.group(1), match.group(2) or match.group(3)
 
@@ -31,4 +39,6 @@ def test_entity_spans_follow_the_written_convention(language):
             wrong.append((kind, span, "starts with a word that stays outside"))
         if kind in ("authority", "benefit") and re.search(SPAN_TRAILING_WORDS[language], span, re.IGNORECASE):
             wrong.append((kind, span, "ends with a word that stays outside"))
+        if kind == "benefit" and benefit_tail_start(span, language) < len(span):
+            wrong.append((kind, span, "holds the people it is for, or what it is compared with"))
     assert not wrong, wrong[:20]

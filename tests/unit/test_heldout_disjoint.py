@@ -98,6 +98,22 @@ def test_conversation_test_messages_are_not_training_examples(language):
     assert not found, f"{len(found)} conversation messages repeat training data: {list(found.items())[:10]}"
 
 
+_COMPANY = re.compile(r"\[([^\]]+)\](?:\(company\)|\{\"entity\":\s*\"company\"[^}]*\})")
+
+
+def company_names(path: Path) -> set:
+    """The company names annotated in a Rasa NLU file, normalised."""
+    return {normalise(name) for name in _COMPANY.findall(path.read_text(encoding="utf-8"))}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_companies_of_the_heldout_sets_are_not_named_in_training_data(language):
+    heldout = company_names(ROOT / "bench" / "heldout" / f"{language}.yml")
+    assert len(heldout) >= 10
+    shared = heldout & company_names(ROOT / "data" / "nlu" / f"{language}.yml")
+    assert not shared, f"held-out company names also in training data: {sorted(shared)}"
+
+
 def test_the_comparison_sees_through_case_accents_and_punctuation():
     training = (normalise("Czy są jakieś ukryte opłaty?"),)
     assert near_duplicate(normalise("czy sa jakies UKRYTE oplaty"), training)

@@ -242,6 +242,32 @@ def test_a_free_phrase_ends_before_a_preposition_conjunction_or_aside_of_its_lan
     assert spans_after_trimming(text, [entity(kind, text, found)], language) == [(kind, expected)]
 
 
+@pytest.mark.parametrize(
+    "language, text, found, expected",
+    [
+        ("en", "less work for the team", "less work for the team", "less work"),
+        ("en", "cheaper than our answering service", "cheaper than our answering service", "cheaper"),
+        ("en", "someone to call when things break", "someone to call when things break", "someone to call"),
+        ("en", "for once a vendor who listens", "for once a vendor who listens", "for once a vendor who listens"),
+        ("fr", "moins de stress pour l'équipe", "moins de stress pour l'équipe", "moins de stress"),
+        ("fr", "un meilleur support qu'aujourd'hui", "meilleur support qu'aujourd'hui", "meilleur support"),
+        ("fr", "moins cher que maintenant pour nous", "moins cher que maintenant pour nous", "moins cher"),
+        ("fr", "un outil que l'équipe comprend", "outil que l'équipe comprend", "outil que l'équipe comprend"),
+        ("fr", "qui appeler lorsqu'on a un souci", "qui appeler lorsqu'on a un souci", "qui appeler"),
+        ("pl", "mniej pracy dla zespołu", "mniej pracy dla zespołu", "mniej pracy"),
+        ("pl", "ktoś do pomocy, gdy coś padnie", "ktoś do pomocy, gdy coś padnie", "ktoś do pomocy"),
+        ("pl", "tańsze licencje niż teraz", "tańsze licencje niż teraz", "tańsze licencje"),
+    ],
+)
+def test_a_benefit_ends_before_whom_it_is_for_a_comparison_a_condition_or_a_time(language, text, found, expected):
+    assert spans_after_trimming(text, [entity("benefit", text, found)], language) == [("benefit", expected)]
+
+
+def test_an_authority_keeps_its_for_and_than():
+    text = "I'll push for it"
+    assert spans_after_trimming(text, [entity("authority", text, text)], "en") == [("authority", text)]
+
+
 def test_trimming_keeps_what_belongs_to_the_entity():
     text = "surtout l'accès aux dossiers, chez Acme Inc."
     found = [entity("benefit", text, "l'accès aux dossiers"), entity("company", text, "Acme Inc.")]
