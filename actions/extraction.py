@@ -41,8 +41,13 @@ NOT_NAMES = frozenset(
     " everybody anyone nobody tout tous chacun każdy wszyscy czy co kto jak kiedy gdzie dlaczego a i oraz"
     " is are do does what when how why est-ce quand comment pourquoi sinon anyway raczej chyba właściwie naprawdę"
     " szczerze honestly well alors bon bah euh ok okay sure thanks hello hi hey exactly correct right merci bonjour"
-    " salut parfait exactement dzięki dzieki cześć czesc witam dobrze jasne".split()
+    " salut parfait exactement dzięki dzieki cześć czesc witam dobrze jasne"
+    " nothing none else sorry nope nah not really rien aucun aucune pas vraiment pardon désolé désolée"
+    " nic żaden żadna żadne brak przepraszam sorki niezupełnie"
+    " d autre autres other others inny inna inne nikogo".split()
 )
+#: Questions whose answer may name or correct the visitor's company.
+COMPANY_QUESTIONS = (None, "company", "contact_name", "contact_email", "contact_phone")
 #: "Jane Doe from Acme": the company a referring customer works for.
 EMPLOYER = re.compile(rf"\b(?:from|at|chez|de chez|z firmy|w firmie)\s+({CAPITALISED}(?:\s+{CAPITALISED})*)")
 #: A message of digits only, such as a phone number: read for contact details, checked by validation.
@@ -107,8 +112,14 @@ def _plausible_entity(entity: Dict[str, Any]) -> bool:
     if entity.get("entity") == "person":
         return _a_name(value)
     if entity.get("entity") in ("company", "vendor", "job_title"):
-        return plausible_label(value if isinstance(value, str) else None)
+        return plausible_label(value if isinstance(value, str) else None) and not _only_reply_words(value)
     return True
+
+
+def _only_reply_words(value: str) -> bool:
+    """A reply ("Nothing.", "Personne d'autre", "Nie, przepraszam") rather than a name: every word one of them."""
+    words = re.findall(r"[^\W\d_]+", value.lower())
+    return bool(words) and all(word in NOT_NAMES for word in words)
 
 
 def _phone_in_address(entity: Dict[str, Any], text: str) -> bool:
@@ -344,6 +355,11 @@ class FactExtractor:
         companies = [c for c in self.turn.values("company") if c.lower() not in others]
         if self.requested in ("contact_name", "company") and len(text.split()) <= 4:
             companies = []  # a short answer to either question is kept as typed ("Clinique Saint-Roch")
+        if self.requested not in COMPANY_QUESTIONS and self.turn.is_answer:
+            if self.get("company") or len(text.split()) <= 4:
+                # a short answer to another question ("Spreadsheets.", "Jestem prezesem zarządu") answers that
+                # question, and a known company is not replaced by a name read in such an answer
+                companies = []
         if companies and self.requested != "referrals":
             self.set("company", clean(companies[0], 120))
         if self.requested != "referrals":

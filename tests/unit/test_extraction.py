@@ -201,6 +201,32 @@ def test_a_yes_the_model_took_for_a_name_is_no_person():
     assert facts("[Anna](person)", requested="contact_name", consent=True)["contact_name"] == "Anna"
 
 
+def test_a_reply_the_model_took_for_a_company_or_tool_is_neither():
+    # "Nothing." to "who else is involved?" or "Rien" to "which tool?" is a reply, not a name.
+    for annotated, language, requested in (
+        ("[Nobody else.](company)", "en", "stakeholders"),
+        ("[Nothing](vendor), just email", "en", "current_vendor"),
+        ("[Personne d'autre.](company)", "fr", "stakeholders"),
+        ("[Rien](vendor)", "fr", "current_vendor"),
+        ("[Pas vraiment.](company)", "fr", "concerns"),
+        ("[Nikt inny](company)", "pl", "stakeholders"),
+    ):
+        out = facts(annotated, language=language, requested=requested, company=None)
+        assert not out.get("company") and out.get("current_vendor") in (None, "none"), annotated
+    assert facts("[Nothing Bundt Cakes](company)", requested="company")["company"] == "Nothing Bundt Cakes"
+
+
+def test_a_known_company_is_not_replaced_by_a_name_in_the_answer_to_another_question():
+    out = facts("[Spreadsheets](company) mostly", requested="current_vendor", company="Brightpath Health")
+    assert out.get("company", "Brightpath Health") == "Brightpath Health"
+    corrected = facts("sorry, it's [Brightpath Clinics](company)", requested="contact_email", company="Brightpath")
+    assert corrected["company"] == "Brightpath Clinics"
+    assert "company" not in facts("[Spreadsheets.](company)", requested="current_vendor")  # the answer to that
+    assert "company" not in facts("Jestem [prezesem zarządu](company).", language="pl", requested="authority")
+    long_answer = "we use spreadsheets at [Acme Dental](company), honestly a mess"
+    assert facts(long_answer, requested="current_vendor")["company"] == "Acme Dental"  # not known yet: taken
+
+
 def test_a_name_given_with_contact_details_is_not_a_stakeholder():
     out = facts("[Tom Baker](person)", requested="contact_email", consent=True)
     assert not out.get("allies") and not out.get("stakeholders")
