@@ -458,7 +458,8 @@ SPAN_LEADING_WORDS: Dict[Text, Text] = {
     r"|mostly|mainly|surtout|principalement|avant tout|głównie|przede wszystkim)\s",
     "company": r"(at|from|chez|w|z)\s",
     "vendor": r"(at|from|chez|w|z)\s",
-    "authority": r"(yes|yeah|but|so|and|sorry|oui|mais|donc|alors|et|pardon|tak|ale|więc|oraz|przepraszam)\b",
+    "authority": r"(yes|yeah|but|so|and|sorry|actually|oui|mais|donc|alors|et|pardon|en fait"
+    r"|tak|ale|więc|oraz|przepraszam|jednak|właściwie)\b",
 }
 #: Words a free phrase (``authority``, ``benefit``) does not end with, per language: prepositions, conjunctions
 #: and asides ("I approve the budget for" / "less hiring as" / "mniej klikania przede wszystkim").
