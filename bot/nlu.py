@@ -468,15 +468,15 @@ SPAN_TRAILING_WORDS: Dict[Text, Text] = {
     "fr": r"\s(à|au|aux|de|des|du|en|pour|par|sur|avec|que|et|mais|ou|donc|honnêtement|surtout)$",
     "pl": r"\s(na|w|we|z|ze|do|dla|od|po|o|niż|i|a|ale|oraz|lub|więc|szczerze|przede wszystkim|głównie)$",
 }
-#: Where the people a benefit is for, what it is compared with, or a condition or time begin: they stay
-#: outside the benefit ("[less work] for the team", "[moins cher] qu'aujourd'hui", "[lepsze wsparcie] niż
+#: Where the people a benefit is for, what it is compared with, an example, a condition or a time begin: they
+#: stay outside the benefit ("[less work] for the team", "[moins cher] qu'aujourd'hui", "[lepsze wsparcie] niż
 #: obecnie", "[grow] without hiring", "[quelqu'un à appeler] quand ça plante"). The French "que" only ends
 #: a benefit after a comparative ("un outil que l'on comprend" keeps it).
 BENEFIT_TAILS: Dict[Text, Text] = {
-    "en": r"\s(?:for|than|without|when|whenever)\s",
-    "fr": r"\s(?:pour|sans|quand|lorsque|lorsqu['’])\s?"
+    "en": r"\s(?:for|than|without|when|whenever|like|such as)\s",
+    "fr": r"\s(?:pour|sans|quand|lorsque|lorsqu['’]|comme)\s?"
     r"|\b(?:plus|moins|meilleure?s?|mieux)\b.*?(?P<after>\squ(?:e\s|['’]))",
-    "pl": r",?\s(?:dla|niż|bez|kiedy|gdy)\s",
+    "pl": r",?\s(?:dla|niż|bez|kiedy|gdy|np\.|takie jak|takich jak)\s",
 }
 _LEADING_PUNCTUATION = re.compile(r"^[^\w\[+(]+")
 _TRAILING_PUNCTUATION = re.compile(r"[\s,;:!?]+$")
@@ -515,7 +515,7 @@ def trimmed_span(text: Text, start: int, end: int, entity: Text, language: Optio
 
 
 def benefit_tail_start(span: Text, language: Optional[Text]) -> int:
-    """Where the people a benefit is for, or what it is compared with, begin in ``span`` (its length if nowhere)."""
+    """Where what stays outside a benefit (``BENEFIT_TAILS``) begins in ``span``: its length if nowhere."""
     pattern = BENEFIT_TAILS.get(language or "")
     match = re.search(pattern, span, re.IGNORECASE) if pattern else None
     if not match:

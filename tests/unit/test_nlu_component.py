@@ -248,6 +248,7 @@ def test_a_free_phrase_ends_before_a_preposition_conjunction_or_aside_of_its_lan
         ("en", "less work for the team", "less work for the team", "less work"),
         ("en", "cheaper than our answering service", "cheaper than our answering service", "cheaper"),
         ("en", "someone to call when things break", "someone to call when things break", "someone to call"),
+        ("en", "fewer hidden costs like agency fees", "fewer hidden costs like agency fees", "fewer hidden costs"),
         ("en", "for once a vendor who listens", "for once a vendor who listens", "for once a vendor who listens"),
         ("fr", "moins de stress pour l'équipe", "moins de stress pour l'équipe", "moins de stress"),
         ("fr", "un meilleur support qu'aujourd'hui", "meilleur support qu'aujourd'hui", "meilleur support"),
