@@ -101,6 +101,11 @@ class Turn:
         return self.intent not in QUESTION_INTENTS + CONTROL_INTENTS and has_words(self.text)
 
 
+def says_not_deciding(text: str, language: Optional[str]) -> bool:
+    """Whether the visitor says they do not decide ("I don't decide", "je ne fais que recommander")."""
+    return any(lexicon().matches(f"authority.{level}", language, text) for level in ("none", "influencer"))
+
+
 def _a_name(value: Any) -> bool:
     """Whether ``value`` looks like a name and is not a capitalised reply or opening word ("Tak, zgadza się")."""
     return isinstance(value, str) and value.strip().lower() not in NOT_NAMES and plausible_name(value)
@@ -440,8 +445,9 @@ class FactExtractor:
     def _people(self) -> None:
         if self.requested in CONTACT_QUESTIONS:
             return  # a name given with contact details is the visitor's, not a colleague's
-        if self.requested in WHO_QUESTIONS and self.no:
-            return  # "nobody", "raczej nie": no one to read
+        names_someone = bool(self.turn.values("person") or self.turn.values("job_title"))
+        if self.requested in WHO_QUESTIONS and self.no and not (self.requested == "decision_maker" and names_someone):
+            return  # "nobody", "raczej nie": no one to read ("no, our CFO does" still names who decides)
         default = "saboteur" if self.requested == "blockers" else "influencer"
         if self.requested == "decision_maker" or self.updates.get("authority") in ("none", "influencer"):
             default = "decision_maker"  # "not me who signs, it's our CEO": the people named decide
@@ -585,8 +591,15 @@ class FactExtractor:
                     [{"name": None, "role": clean(self.turn.text, 160), "stance": "decision_maker", "concern": None}],
                 ),
             )
-        elif self.get("decision_maker") is None:
+        elif self.get("decision_maker") is None and not self._restates_own_role():
             self.set("decision_maker", "unknown")
+
+    def _restates_own_role(self) -> bool:
+        """ "No, I don't decide" to "who will decide?": the visitor's own part again, not who decides instead."""
+        own_role = {"none", "influencer"} & set(self.turn.values("authority")) or says_not_deciding(
+            self.turn.text, self.lang
+        )
+        return bool(own_role) and not self.turn.values("person") and not self.turn.values("job_title")
 
     def _answer_allies(self) -> None:
         if "allies" in self.updates:

@@ -23,7 +23,7 @@ from actions.conversation import (
     intent_of,
     not_understood,
 )
-from actions.extraction import PHONE_ONLY, answer_intent
+from actions.extraction import PHONE_ONLY, answer_intent, says_not_deciding
 from actions.parsing import is_free_mail, valid_email, valid_phone
 from actions.plausibility import plausible_text
 from actions.qualification import FORM_QUESTIONS, MISSED_SLOT, SKIPPED, referral_slots, required_slots
@@ -125,8 +125,9 @@ class ValidateQualificationForm(FormQuestions, NeverLoop, FormValidationAction):
                 intent != "greet"
                 and not (intent == "affirm" and requested in WHO_QUESTIONS)
                 and requested not in ASKED_ONCE
+                and not (requested == "decision_maker" and says_not_deciding(text, tracker.get_slot("language")))
             ):
-                events += not_understood(dispatcher, tracker)
+                events += not_understood(dispatcher, tracker)  # "No, I don't decide" is understood: asked who then
         events += await self._never_loop(dispatcher, tracker, domain, events, requested)
         if not any(e.get("event") == "slot" and e.get("name") != "requested_slot" for e in events):
             # Rasa rejects a form whose validation sets nothing, and the policies then loop until the

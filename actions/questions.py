@@ -24,6 +24,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.catalog import category_label
 from actions.conversation import QUESTION_INTENTS, intent_of
+from actions.extraction import says_not_deciding
 from actions.qualification import MISSED_SLOT, summary_text
 
 PEOPLE = ("decision_maker", "allies", "blockers")
@@ -66,6 +67,12 @@ def acknowledge_need(dispatcher: CollectingDispatcher, tracker: Tracker) -> None
         dispatcher.utter_message(response="utter_need_noted")
 
 
+def _not_deciding(tracker: Tracker) -> bool:
+    """Whether the latest message says the visitor does not decide."""
+    text = str((tracker.latest_message or {}).get("text") or "")
+    return says_not_deciding(text, tracker.get_slot("language"))
+
+
 def ask(dispatcher: CollectingDispatcher, tracker: Tracker, slot: Text) -> bool:
     """Asks the question of ``slot`` if it is one asked here; whether it was."""
     if slot == "authority":
@@ -78,7 +85,12 @@ def ask(dispatcher: CollectingDispatcher, tracker: Tracker, slot: Text) -> bool:
             dispatcher.utter_message(response="utter_ask_authority_choice")
     elif slot in PEOPLE:
         said_yes = intent_of(tracker) == "affirm" and question_answered(tracker) == slot
-        dispatcher.utter_message(response="utter_ask_who" if said_yes else f"utter_question_{slot}")
+        if said_yes:
+            dispatcher.utter_message(response="utter_ask_who")
+        elif slot == "decision_maker" and tracker.get_slot(MISSED_SLOT) == slot and _not_deciding(tracker):
+            dispatcher.utter_message(response="utter_ask_who_decides_then")  # "No, I don't decide."
+        else:
+            dispatcher.utter_message(response=f"utter_question_{slot}")
     elif slot == "summary_confirmed":
         if tracker.get_slot("correction_pending"):
             dispatcher.utter_message(response="utter_ask_what_to_correct")

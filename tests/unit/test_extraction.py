@@ -39,6 +39,20 @@ def test_someone_else_signs():
     assert {"name": "Maria Lopez", "role": "CEO", "stance": "decision_maker", "concern": None} in out["stakeholders"]
 
 
+def test_i_do_not_decide_to_who_decides_leaves_the_question_open():
+    # the visitor restates their own part: the question is asked again (differently), not given up
+    for annotated, language in (
+        ('No, [I don\'t decide]{"entity": "authority", "value": "none"}.', "en"),
+        ('Non, [je ne décide pas]{"entity": "authority", "value": "none"}.', "fr"),
+        ('Nie, [ja nie decyduję]{"entity": "authority", "value": "none"}.', "pl"),
+    ):
+        out = facts(annotated, intent="deny", language=language, requested="decision_maker", authority="none")
+        assert out.get("decision_maker") is None, annotated
+    assert facts("no idea", intent="deny", requested="decision_maker")["decision_maker"] == "unknown"
+    named = facts("No, our [CFO](job_title) does", intent="deny", requested="decision_maker", authority="none")
+    assert "CFO" in named["decision_maker"]
+
+
 def test_a_saboteur_and_the_concern_in_their_own_words():
     out = facts(
         "Our [IT contractor](job_title), [Ben](person), hates new tools. He'll say it's a security risk.",

@@ -202,6 +202,20 @@ async def test_a_bare_yes_to_who_else_gets_asked_who():
 
 
 @pytest.mark.asyncio
+async def test_i_do_not_decide_to_who_decides_is_understood_and_asked_who_then():
+    for text, language in (("No, I don't decide.", "en"), ("Non, je ne décide pas.", "fr"), ("Nie decyduję.", "pl")):
+        known = {"need": "tickets", "authority": "none", "language": language}
+        messages, events = await validate(tracker(text, "deny", "decision_maker", known))
+        assert "utter_rephrase" not in responses(messages), text
+        assert slot_events(events).get("decision_maker") is None
+        assert responses(messages)[-1] == "utter_ask_who_decides_then", text
+
+    known = {"need": "tickets", "authority": "none"}
+    messages, _ = await validate(tracker("hmm", "deny", "decision_maker", known))
+    assert "utter_ask_who_decides_then" not in responses(messages)
+
+
+@pytest.mark.asyncio
 async def test_the_fallback_names_the_languages_for_another_language_and_offers_a_person_when_stuck():
     dispatcher = CollectingDispatcher()
     events = await ActionFallback().run(
