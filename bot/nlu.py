@@ -488,8 +488,9 @@ _TRAILING_IN_PHRASE = re.compile(r"[\s,;:!?.…]+$")
 def trimmed_span(text: Text, start: int, end: int, entity: Text, language: Optional[Text] = None) -> Tuple[int, int]:
     """The ``start``, ``end`` of an entity span of ``text`` trimmed to the written convention.
 
-    Leading words that stay outside the entity, and punctuation or spaces at
-    either edge, are dropped (repeatedly: "yes, but I decide" keeps "I decide").
+    Leading words that stay outside the entity, what follows the end of a
+    benefit (``BENEFIT_TAILS``), and punctuation or spaces at either edge are
+    dropped (repeatedly: "yes, but I decide" keeps "I decide").
     A span that would become empty is kept as it was.
     """
     leading = re.compile(SPAN_LEADING_WORDS[entity], re.IGNORECASE) if entity in SPAN_LEADING_WORDS else None
@@ -500,8 +501,11 @@ def trimmed_span(text: Text, start: int, end: int, entity: Text, language: Optio
         if not cut or cut.end() >= len(span):
             break
         new_start += cut.end()
-    while entity == "benefit" and benefit_tail_start(text[new_start:new_end], language) < new_end - new_start:
-        new_end = new_start + benefit_tail_start(text[new_start:new_end], language)
+    while entity == "benefit":
+        tail = benefit_tail_start(text[new_start:new_end], language)
+        if tail >= new_end - new_start:
+            break
+        new_end = new_start + tail
     punctuation = _TRAILING_IN_PHRASE if entity in _FREE_PHRASES else _TRAILING_PUNCTUATION
     words = SPAN_TRAILING_WORDS.get(language or "") if entity in _FREE_PHRASES else None
     trailing_word = re.compile(words, re.IGNORECASE) if words else None
