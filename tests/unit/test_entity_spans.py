@@ -40,5 +40,5 @@ def test_entity_spans_follow_the_written_convention(language):
         if kind in ("authority", "benefit") and re.search(SPAN_TRAILING_WORDS[language], span, re.IGNORECASE):
             wrong.append((kind, span, "ends with a word that stays outside"))
         if kind == "benefit" and benefit_tail_start(span, language) < len(span):
-            wrong.append((kind, span, "holds the people it is for, or what it is compared with"))
+            wrong.append((kind, span, "holds what stays outside a benefit (whom it is for, a comparison, ...)"))
     assert not wrong, wrong[:20]

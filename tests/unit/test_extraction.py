@@ -227,6 +227,13 @@ def test_a_reply_the_model_took_for_a_company_or_tool_is_neither():
     ):
         out = facts(annotated, language=language, requested=requested, company=None)
         assert not out.get("company") and out.get("current_vendor") in (None, "none"), annotated
+    # with no question open, only the words themselves tell a reply from a company
+    for annotated, language in (
+        ("[Personne d'autre](company), on gère tout par mail depuis des années", "fr"),
+        ("[Nobody else](company) really, we handle the tickets by email for now", "en"),
+        ("[Nikt inny](company), na razie odpisujemy na maile ręcznie", "pl"),
+    ):
+        assert not facts(annotated, language=language).get("company"), annotated
     assert facts("[Nothing Bundt Cakes](company)", requested="company")["company"] == "Nothing Bundt Cakes"
 
 
