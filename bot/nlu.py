@@ -458,8 +458,9 @@ SPAN_LEADING_WORDS: Dict[Text, Text] = {
     r"|mostly|mainly|surtout|principalement|avant tout|głównie|przede wszystkim)\s",
     "company": r"(at|from|chez|w|z)\s",
     "vendor": r"(at|from|chez|w|z)\s",
-    "authority": r"(yes|yeah|but|so|and|sorry|actually|oui|mais|donc|alors|et|pardon|en fait"
-    r"|tak|ale|więc|oraz|przepraszam|jednak|właściwie)\b",
+    "authority": r"(yes|yeah|yep|yup|ya|well|ok|okay|but|so|and|sorry|actually|in the end"
+    r"|oui|ouais|bon|mais|donc|alors|et|pardon|en fait|finalement|au final|chez nous"
+    r"|tak|ale|więc|oraz|przepraszam|jednak|właściwie|finalnie|ostatecznie|w sumie|u nas)\b",
 }
 #: Words a free phrase (``authority``, ``benefit``) does not end with, per language: prepositions, conjunctions
 #: and asides ("I approve the budget for" / "less hiring as" / "mniej klikania przede wszystkim").
@@ -478,6 +479,17 @@ BENEFIT_TAILS: Dict[Text, Text] = {
     r"|\b(?:plus|moins|meilleure?s?|mieux)\b.*?(?P<after>\squ(?:e\s|['’]))",
     "pl": r",?\s(?:dla|niż|bez|kiedy|gdy|np\.|takie jak|takich jak)\s",
 }
+#: Where what follows a visitor's part in the decision begins: what the decision is about, where, when, and "in the
+#: end" ("[I decide] on software purchases", "[je suis décisionnaire] sur ce projet", "[doradzam] przy wyborze").
+#: "on" stays inside before "me" or a group the visitor sits on ("signing is on me", "I'm on the buying team").
+AUTHORITY_TAILS: Dict[Text, Text] = {
+    "en": r"\s(?:about|over|regarding|alongside|after|before|when|whenever|internally|here|in the end|at the end"
+    r"|in (?:it|this|that|the (?:decision|process|choice|selection))|on (?!me\b|the\b|our\b|a\b|an\b))\b",
+    "fr": r"\s(?:sur|là-dessus|au final|en interne|concernant|quand|lorsque)\b",
+    "pl": r"\s(?:przy|w sprawie|odnośnie|kiedy|gdy)\b",
+}
+#: The tails of each free phrase, per language.
+PHRASE_TAILS: Dict[Text, Dict[Text, Text]] = {"benefit": BENEFIT_TAILS, "authority": AUTHORITY_TAILS}
 _LEADING_PUNCTUATION = re.compile(r"^[^\w\[+(]+")
 _TRAILING_PUNCTUATION = re.compile(r"[\s,;:!?]+$")
 #: Free phrases also lose a final full stop (a name may end with one: "Acme Inc.").
@@ -489,7 +501,7 @@ def trimmed_span(text: Text, start: int, end: int, entity: Text, language: Optio
     """The ``start``, ``end`` of an entity span of ``text`` trimmed to the written convention.
 
     Leading words that stay outside the entity, what follows the end of a
-    benefit (``BENEFIT_TAILS``), and punctuation or spaces at either edge are
+    free phrase (``PHRASE_TAILS``), and punctuation or spaces at either edge are
     dropped (repeatedly: "yes, but I decide" keeps "I decide").
     A span that would become empty is kept as it was.
     """
@@ -501,8 +513,8 @@ def trimmed_span(text: Text, start: int, end: int, entity: Text, language: Optio
         if not cut or cut.end() >= len(span):
             break
         new_start += cut.end()
-    while entity == "benefit":
-        tail = benefit_tail_start(text[new_start:new_end], language)
+    while entity in PHRASE_TAILS:
+        tail = tail_start(text[new_start:new_end], entity)
         if tail >= new_end - new_start:
             break
         new_end = new_start + tail
@@ -518,14 +530,20 @@ def trimmed_span(text: Text, start: int, end: int, entity: Text, language: Optio
     return (new_start, new_end) if new_end > new_start else (start, end)
 
 
-def benefit_tail_start(span: Text, language: Optional[Text]) -> int:
-    """Where what stays outside a benefit (``BENEFIT_TAILS``) begins in ``span``: its length if nowhere."""
-    pattern = BENEFIT_TAILS.get(language or "")
-    match = re.search(pattern, span, re.IGNORECASE) if pattern else None
-    if not match:
-        return len(span)
-    start = match.start("after") if "after" in match.re.groupindex and match.group("after") else match.start()
-    return start if start > 0 else len(span)
+def tail_start(span: Text, entity: Text) -> int:
+    """Where what stays outside a free phrase (``PHRASE_TAILS``) begins in ``span``: its length if nowhere.
+
+    The words of all three languages are looked for: a short message is not always recognised as Polish or
+    French, and no tail word of one language appears inside a phrase of another.
+    """
+    starts = [len(span)]
+    for pattern in PHRASE_TAILS.get(entity, {}).values():
+        match = re.search(pattern, span, re.IGNORECASE)
+        if match:
+            after = "after" in match.re.groupindex and match.group("after")
+            start = match.start("after") if after else match.start()
+            starts.append(start if start > 0 else len(span))
+    return min(starts)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)

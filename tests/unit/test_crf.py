@@ -1,7 +1,11 @@
 """The CRF entity extractor stored as trained: loaded, it finds what Rasa's retrained CRF finds."""
 
-from typing import List, Tuple
+import itertools
+import math
+import random
+from typing import Dict, List, Tuple
 
+import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
@@ -11,7 +15,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.crf import ORDER_FILE, StoredCRFEntityExtractor, model_file
+from bot.crf import ORDER_FILE, StoredCRFEntityExtractor, best_bilou_tags, model_file
 from bot.nlu import MultilingualTokenizer
 
 EXAMPLES: List[Tuple[str, List[Tuple[str, str]]]] = [
@@ -100,3 +104,90 @@ def test_without_entities_to_learn_the_loaded_extractor_finds_nothing(tmp_path):
     config = StoredCRFEntityExtractor.get_default_config()
     loaded = StoredCRFEntityExtractor.load(config, storage, Resource("empty"), CONTEXT)
     assert pipeline.read(loaded, UNSEEN) == [[], [], [], [], []]
+
+
+LABELS = ["O"] + [f"{prefix}-{kind}" for kind in ("benefit", "person") for prefix in "BILU"]
+
+
+def valid_bilou(tags: List[str]) -> bool:
+    """An entity is U-x, or B-x, I-x..., L-x; nothing else opens or closes one."""
+    open_kind = None
+    for tag in tags:
+        prefix, _, kind = tag.partition("-")
+        if open_kind is not None:
+            if prefix not in ("I", "L") or kind != open_kind:
+                return False
+            open_kind = None if prefix == "L" else open_kind
+        elif prefix in ("I", "L"):
+            return False
+        elif prefix == "B":
+            open_kind = kind
+    return open_kind is None
+
+
+def log_score(marginals, tags, outside_weight):
+    return sum(
+        math.log(max(token[tag] * (outside_weight if tag == "O" else 1.0), 1e-12))
+        for token, tag in zip(marginals, tags)
+    )
+
+
+def test_the_sequence_read_is_the_most_probable_valid_bilou_sequence():
+    randomness = random.Random(3)
+    for _ in range(200):
+        length = randomness.randint(1, 4)
+        weight = randomness.choice([1.0, 0.5, 0.2])
+        marginals = []
+        for _ in range(length):
+            values = [randomness.random() ** 3 for _ in LABELS]
+            marginals.append({label: value / sum(values) for label, value in zip(LABELS, values)})
+        found = best_bilou_tags(marginals, weight)
+        every = [list(tags) for tags in itertools.product(LABELS, repeat=length) if valid_bilou(list(tags))]
+        best = max(log_score(marginals, tags, weight) for tags in every)
+        assert valid_bilou(found)
+        assert math.isclose(log_score(marginals, found, weight), best, abs_tol=1e-9)
+    assert best_bilou_tags([]) == []
+
+
+def probabilities(**given: float) -> Dict[str, float]:
+    rest = (1 - sum(given.values())) / (len(LABELS) - len(given))
+    return {label: given.get(label.replace("-", "_"), rest) for label in LABELS}
+
+
+def test_a_weight_below_one_keeps_a_phrase_the_crf_is_unsure_of():
+    unsure = [probabilities(O=0.5, B_benefit=0.4), probabilities(O=0.5, L_benefit=0.4)]
+    assert best_bilou_tags(unsure) == ["O", "O"]
+    assert best_bilou_tags(unsure, outside_weight=0.5) == ["B-benefit", "L-benefit"]
+    # Token by token the middle word would be "outside" and the phrase cut in two; as a sequence it holds.
+    phrase = [probabilities(B_benefit=0.8), probabilities(O=0.45, I_benefit=0.4), probabilities(L_benefit=0.8)]
+    assert best_bilou_tags(phrase) == ["B-benefit", "I-benefit", "L-benefit"]
+
+
+def test_the_extractor_reads_whole_sequences_with_a_weight_per_language(tmp_path):
+    storage = LocalModelStorage(tmp_path)
+    pipeline = Pipeline(storage)
+    config = {
+        **StoredCRFEntityExtractor.get_default_config(),
+        "max_iterations": 30,
+        "decoding": "sequence",
+        "outside_weight": {"en": 0.5},
+    }
+    extractor = StoredCRFEntityExtractor.create(config, storage, Resource("sequence"), CONTEXT)
+    extractor.train(pipeline.data)
+    assert (extractor.outside_weight("en"), extractor.outside_weight("pl"), extractor.outside_weight(None)) == (
+        0.5,
+        1.0,
+        1.0,
+    )
+    found = pipeline.read(extractor, UNSEEN)
+    assert [(kind, value) for kind, value, *_ in found[0]] == [("vendor", "Zendesk")]
+    assert found[2:] == [[], [], []]
+
+
+@pytest.mark.parametrize(
+    "option", [{"decoding": "viterbi"}, {"outside_weight": 0}, {"outside_weight": {"en": -1}}, {"outside_weight": "x"}]
+)
+def test_a_wrong_decoding_option_is_refused(tmp_path, option):
+    config = {**StoredCRFEntityExtractor.get_default_config(), **option}
+    with pytest.raises(ValueError):
+        StoredCRFEntityExtractor.create(config, LocalModelStorage(tmp_path), Resource("wrong"), CONTEXT)

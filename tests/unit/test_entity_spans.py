@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.nlu import SPAN_LEADING_WORDS, SPAN_TRAILING_WORDS, benefit_tail_start
+from bot.nlu import PHRASE_TAILS, SPAN_LEADING_WORDS, SPAN_TRAILING_WORDS, tail_start
 from common.languages import LANGUAGES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,6 +39,6 @@ def test_entity_spans_follow_the_written_convention(language):
             wrong.append((kind, span, "starts with a word that stays outside"))
         if kind in ("authority", "benefit") and re.search(SPAN_TRAILING_WORDS[language], span, re.IGNORECASE):
             wrong.append((kind, span, "ends with a word that stays outside"))
-        if kind == "benefit" and benefit_tail_start(span, language) < len(span):
-            wrong.append((kind, span, "holds what stays outside a benefit (whom it is for, a comparison, ...)"))
+        if kind in PHRASE_TAILS and tail_start(span, kind) < len(span):
+            wrong.append((kind, span, "holds what follows the phrase (whom it is for, what it is about, when, ...)"))
     assert not wrong, wrong[:20]
