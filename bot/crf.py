@@ -18,7 +18,7 @@ is unsure).
     pipeline:
       - name: bot.crf.StoredCRFEntityExtractor   # every option of CRFEntityExtractor, and:
         decoding: sequence                        # or "tokens" (Rasa's, the default)
-        outside_weight: {en: 0.3, fr: 0.5}        # or one number; 1 when a language is not listed
+        outside_weight: {en: 0.7, fr: 0.5}        # or one number; 1 when a language is not listed
 """
 
 from __future__ import annotations
