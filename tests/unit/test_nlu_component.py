@@ -264,6 +264,30 @@ def test_a_benefit_ends_before_whom_it_is_for_a_comparison_a_condition_or_a_time
     assert spans_after_trimming(text, [entity("benefit", text, found)], language) == [("benefit", expected)]
 
 
+@pytest.mark.parametrize(
+    "language, text, found, expected",
+    [
+        ("en", "I decide on software purchases", "I decide on software purchases", "I decide"),
+        ("en", "well, I have no say in the decision", "well, I have no say in the decision", "I have no say"),
+        ("en", "signing is on me", "signing is on me", "signing is on me"),
+        ("en", "I'm on the evaluation team", "I'm on the evaluation team", "I'm on the evaluation team"),
+        ("fr", "je suis décisionnaire sur ce projet", "je suis décisionnaire sur ce projet", "je suis décisionnaire"),
+        ("fr", "au final c'est moi qui signe", "au final c'est moi qui signe", "c'est moi qui signe"),
+        ("pl", "u nas decyduję ja", "u nas decyduję ja", "decyduję ja"),
+        (
+            "pl",
+            "ja zatwierdzam budżet w sprawie narzędzi",
+            "ja zatwierdzam budżet w sprawie narzędzi",
+            "ja zatwierdzam budżet",
+        ),
+        # Without Polish letters the message may not be recognised as Polish: the Polish tails still apply.
+        ("en", "doradzam przy wyborze", "doradzam przy wyborze", "doradzam"),
+    ],
+)
+def test_an_authority_ends_before_what_the_decision_is_about_where_or_when(language, text, found, expected):
+    assert spans_after_trimming(text, [entity("authority", text, found)], language) == [("authority", expected)]
+
+
 def test_an_authority_keeps_its_for_and_than():
     text = "I'll push for it"
     assert spans_after_trimming(text, [entity("authority", text, text)], "en") == [("authority", text)]
