@@ -24,7 +24,6 @@ is unsure).
 from __future__ import annotations
 
 import logging
-import math
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Text, Tuple, Union
@@ -50,8 +49,6 @@ logger = logging.getLogger(__name__)
 ORDER_FILE = "crf_order.json"
 #: The ways of reading tags from the CRF's probabilities (see the module's docstring).
 DECODINGS = ("tokens", "sequence")
-#: The log-probability given to a tag the CRF never gives (it cannot be chosen unless nothing else can).
-_NEVER = math.log(1e-12)
 
 
 def model_file(tag_name: Text) -> Text:
@@ -92,7 +89,7 @@ def best_bilou_tags(marginals: Sequence[Dict[Text, float]], outside_weight: floa
     scores = np.log(np.maximum(probabilities, 1e-12))
     begin, inside, last, unit = (np.arange(len(kinds)) * 4 + offset for offset in (1, 2, 3, 4))
     closed = np.concatenate(([0], last, unit))  # the tags after which an entity may begin
-    best = np.full(len(labels), _NEVER * len(marginals) * 2)
+    best = np.full(len(labels), -np.inf)
     best[0], best[begin], best[unit] = scores[0, 0], scores[0, begin], scores[0, unit]
     back = np.zeros((len(marginals), len(labels)), dtype=np.int64)
     for position in range(1, len(marginals)):

@@ -184,6 +184,33 @@ def test_the_extractor_reads_whole_sequences_with_a_weight_per_language(tmp_path
     assert found[2:] == [[], [], []]
 
 
+def test_the_extractor_applies_its_language_s_weight_where_the_two_readings_differ(tmp_path):
+    """With "outside" weighted almost to nothing, a whole English message is read as entities.
+
+    Rasa's token-by-token reading of the same CRF finds the vendor alone, and
+    so does the sequence read of a Polish message, whose weight stays 1.
+    """
+    storage = LocalModelStorage(tmp_path)
+    pipeline = Pipeline(storage)
+    texts = ["We use Zendesk today", "Używamy teraz Zendesk"]
+    config = {
+        **StoredCRFEntityExtractor.get_default_config(),
+        "max_iterations": 30,
+        "decoding": "sequence",
+        "outside_weight": {"en": 1e-9},
+    }
+    extractor = StoredCRFEntityExtractor.create(config, storage, Resource("sequence"), CONTEXT)
+    extractor.train(pipeline.data)
+    english, polish = pipeline.read(extractor, texts)
+    covered = sum(end - start for _, _, start, end, _ in english)
+    assert covered == len("WeuseZendesktoday")
+    assert [(kind, value) for kind, value, *_ in polish] == [("vendor", "Zendesk")]
+
+    tokens = StoredCRFEntityExtractor.create({**config, "decoding": "tokens"}, storage, Resource("sequence"), CONTEXT)
+    tokens.train(pipeline.data)
+    assert [(kind, value) for kind, value, *_ in pipeline.read(tokens, texts)[0]] == [("vendor", "Zendesk")]
+
+
 @pytest.mark.parametrize(
     "option", [{"decoding": "viterbi"}, {"outside_weight": 0}, {"outside_weight": {"en": -1}}, {"outside_weight": "x"}]
 )
