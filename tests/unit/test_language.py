@@ -39,3 +39,41 @@ def test_unsupported_languages_are_not_guessed():
     assert normalize_locale("de-DE") is None
     assert normalize_locale(None) is None
     assert normalize_locale("FR") == "fr"
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        # words no list holds, read from how they are built
+        ("prowadzimy sieć klinik weterynaryjnych", "pl"),
+        ("macie zniżki dla szkół?", "pl"),
+        ("zarzad przeglada oferty w przyszlym tygodniu", "pl"),
+        ("l'équipe n'arrive plus à suivre les demandes", "fr"),
+        ("terminé pour aujourd'hui", "fr"),
+        ("we've been thinking about switching since spring", "en"),
+        ("nothing's working the way it should", "en"),
+    ],
+)
+def test_words_outside_the_lists_still_tell_the_language(text, expected):
+    assert detect_language(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Estamos buscando más información sobre el precio",
+        "Necesitamos una solución para atención al cliente",
+        "Wir möchten unsere Kundenbetreuung verbessern",
+        "Sam O'Neill",
+        "sam.w@example.com",
+        "biuro@przychodnia-zdrowie.pl",
+        "https://www.przyklad.pl/kontakt",
+    ],
+)
+def test_other_languages_names_and_addresses_decide_nothing(text):
+    assert detect_language(text) is None
+
+
+def test_an_address_does_not_outweigh_the_words_around_it():
+    assert detect_language("napiszcie na ops@thirdwave.co.uk, dziękuję") == "pl"
+    assert detect_language("thanks, it's szymon.przybylski@rzeszow.pl") == "en"
