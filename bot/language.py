@@ -86,7 +86,7 @@ _OTHER_LETTERS = set("ñßäöüáíúìòãõ¿¡ÑÄÖÜÁÍÚÌÒÃÕ")
 _SHAPES = {
     "en": re.compile(r"^(?:th|wh)|ing$|n't$|'(?:s|re|ve|ll|d)$"),
     "fr": re.compile(r"^(?:l|d|j|n|qu|c|s|m|t)'\w|(?:eaux?|eux|euse|ière|aient|ait|ez|ée)$"),
-    "pl": re.compile(r"rz|sz|cz|dz|^w[bcdfghjklmnprstwz]|(?:ych|ami|owi|ego|emy|imy|esz|uje|ują|owac|ować|cie)$"),
+    "pl": re.compile(r"rz|sz|cz|dz|^w[bcdfgjklmnpstwz]|(?:ych|ami|owi|ego|emy|imy|esz|uje|ują|owac|ować|cie)$"),
 }
 
 # Short replies that identify a language on their own.

@@ -52,6 +52,9 @@ def test_unsupported_languages_are_not_guessed():
         ("terminé pour aujourd'hui", "fr"),
         ("we've been thinking about switching since spring", "en"),
         ("nothing's working the way it should", "en"),
+        # an English "wh" is not a Polish "w" before a consonant
+        ("who knows", "en"),
+        ("whats the catch", "en"),
     ],
 )
 def test_words_outside_the_lists_still_tell_the_language(text, expected):
