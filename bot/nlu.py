@@ -462,6 +462,8 @@ SPAN_LEADING_WORDS: Dict[Text, Text] = {
     r"|oui|ouais|bon|mais|donc|alors|et|pardon|en fait|finalement|au final|chez nous"
     r"|tak|ale|więc|oraz|przepraszam|jednak|właściwie|finalnie|ostatecznie|w sumie|u nas)\b",
 }
+#: Words a span does not begin with in one language only: the Polish "i" and "a" ("and") are the English "I" and "a".
+SPAN_LEADING_WORDS_IN: Dict[Text, Dict[Text, Text]] = {"pl": {"authority": r"(i|a)\s"}}
 #: Words a free phrase (``authority``, ``benefit``) does not end with, per language: prepositions, conjunctions
 #: and asides ("I approve the budget for" / "less hiring as" / "mniej klikania przede wszystkim").
 SPAN_TRAILING_WORDS: Dict[Text, Text] = {
@@ -486,7 +488,8 @@ AUTHORITY_TAILS: Dict[Text, Text] = {
     "en": r"\s(?:about|over|regarding|alongside|after|before|when|whenever|internally|here|in the end|at the end"
     r"|in (?:it|this|that|the (?:decision|process|choice|selection))|on (?!me\b|the\b|our\b|a\b|an\b))\b",
     "fr": r"\s(?:sur|là-dessus|au final|en interne|concernant|quand|lorsque)\b",
-    "pl": r"\s(?:przy|w sprawie|odnośnie|kiedy|gdy)\b",
+    "pl": r"\s(?:przy|w sprawie|odnośnie|kiedy|gdy"
+    r"|(?:do|z|ze)\s(?:zakup\w*|zawierani\w*)|na\s(?:zakupy|wyb[oó]r\w*))\b",
 }
 #: The tails of each free phrase, per language.
 PHRASE_TAILS: Dict[Text, Dict[Text, Text]] = {"benefit": BENEFIT_TAILS, "authority": AUTHORITY_TAILS}
@@ -505,7 +508,9 @@ def trimmed_span(text: Text, start: int, end: int, entity: Text, language: Optio
     dropped (repeatedly: "yes, but I decide" keeps "I decide").
     A span that would become empty is kept as it was.
     """
-    leading = re.compile(SPAN_LEADING_WORDS[entity], re.IGNORECASE) if entity in SPAN_LEADING_WORDS else None
+    here = SPAN_LEADING_WORDS_IN.get(language or "", {}).get(entity)
+    words = "|".join(found for found in (SPAN_LEADING_WORDS.get(entity), here) if found)
+    leading = re.compile(f"(?:{words})", re.IGNORECASE) if words else None
     new_start, new_end = start, end
     while True:
         span = text[new_start:new_end]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.nlu import PHRASE_TAILS, SPAN_LEADING_WORDS, SPAN_TRAILING_WORDS, tail_start
+from bot.nlu import PHRASE_TAILS, SPAN_LEADING_WORDS, SPAN_LEADING_WORDS_IN, SPAN_TRAILING_WORDS, tail_start
 from common.languages import LANGUAGES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,6 +37,9 @@ def test_entity_spans_follow_the_written_convention(language):
             wrong.append((kind, span, "space or punctuation at an edge"))
         if kind in LEADING and re.match(LEADING[kind], span, re.IGNORECASE):
             wrong.append((kind, span, "starts with a word that stays outside"))
+        only_here = SPAN_LEADING_WORDS_IN.get(language, {}).get(kind)
+        if only_here and re.match(only_here, span, re.IGNORECASE):
+            wrong.append((kind, span, "starts with a word that stays outside in this language"))
         if kind in ("authority", "benefit") and re.search(SPAN_TRAILING_WORDS[language], span, re.IGNORECASE):
             wrong.append((kind, span, "ends with a word that stays outside"))
         if kind in PHRASE_TAILS and tail_start(span, kind) < len(span):

@@ -282,9 +282,30 @@ def test_a_benefit_ends_before_whom_it_is_for_a_comparison_a_condition_or_a_time
         ),
         # Without Polish letters the message may not be recognised as Polish: the Polish tails still apply.
         ("en", "doradzam przy wyborze", "doradzam przy wyborze", "doradzam"),
+        ("pl", "nie mam uprawnień do zakupów", "nie mam uprawnień do zakupów", "nie mam uprawnień"),
+        ("pl", "jestem upoważniona do zawierania umów", "jestem upoważniona do zawierania umów", "jestem upoważniona"),
+        ("pl", "nie mam wpływu na zakupy", "nie mam wpływu na zakupy", "nie mam wpływu"),
+        ("pl", "nie mam nic wspólnego z zakupem", "nie mam nic wspólnego z zakupem", "nie mam nic wspólnego"),
+        # "na zakup" before the verb is what the phrase is made of
+        ("pl", "zgodę na zakup wydaję ja", "zgodę na zakup wydaję ja", "zgodę na zakup wydaję ja"),
     ],
 )
 def test_an_authority_ends_before_what_the_decision_is_about_where_or_when(language, text, found, expected):
+    assert spans_after_trimming(text, [entity("authority", text, found)], language) == [("authority", expected)]
+
+
+@pytest.mark.parametrize(
+    "language, text, expected",
+    [
+        ("pl", "i to ja decyduję", "to ja decyduję"),
+        ("pl", "prowadzę biuro, a decyzja należy do mnie", "decyzja należy do mnie"),
+        # The Polish "i" and "a" are the English "I" and "a": only a Polish message loses them.
+        ("en", "i decide", "i decide"),
+        ("en", "a colleague and I decide together", "a colleague and I decide together"),
+    ],
+)
+def test_a_polish_authority_does_not_begin_with_and(language, text, expected):
+    found = text.split(", ")[-1]
     assert spans_after_trimming(text, [entity("authority", text, found)], language) == [("authority", expected)]
 
 
