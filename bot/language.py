@@ -120,7 +120,7 @@ _MARKERS = {
 }
 
 # An address names no language ("sam.w@…", "…@onet.pl"): it is left out before the words are counted.
-_ADDRESS = re.compile(r"\S+@\S+|https?://\S+|www\.\S+", re.IGNORECASE)
+_ADDRESS_STARTS = ("http://", "https://", "www.")
 _TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
 
 
@@ -141,7 +141,8 @@ def detect_language(text: Optional[str], hint: Optional[str] = None) -> Optional
     fallback = normalize_locale(hint)
     if not text or not isinstance(text, str):
         return fallback
-    text = _ADDRESS.sub(" ", text[:2000])
+    parts = text[:2000].split()
+    text = " ".join(part for part in parts if "@" not in part and not part.lower().startswith(_ADDRESS_STARTS))
     lowered = text.strip().lower()
     bare = lowered.strip(" !?.,;:")
     if bare in _MARKERS:
