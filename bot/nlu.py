@@ -229,7 +229,10 @@ class Lemmatizer(GraphComponent):
         return self._resource
 
     def _forms(self, language: Text, words: set) -> Dict[Text, Text]:
-        forms = {word.lower(): simplemma.lemmatize(word, lang=language).lower() for word in words}
+        # In sorted order, so that training twice gives the same lemmas: where two
+        # words differ only in case ("Zakup", "zakup"), or only in diacritics once
+        # folded, which one's lemma is kept must not depend on a set's order.
+        forms = {word.lower(): simplemma.lemmatize(word, lang=language).lower() for word in sorted(words)}
         known = set(forms.values())
         dictionary = DefaultDictionaryFactory(cache_max_size=0).get_dictionary(language)
         for form, lemma in dictionary.items():

@@ -328,3 +328,16 @@ def test_trimming_leaves_other_extractors_alone():
     )
     EntitySpanTrimmer(EntitySpanTrimmer.get_default_config()).process([message])
     assert message.get(ENTITIES)[0]["value"] == "a@b.co,"
+
+
+
+def test_the_lemmas_do_not_depend_on_the_order_the_training_words_come_in():
+    """"Nic" and "nic" are one form with two dictionary readings ("nica", "nic"): the lower-case word's is kept.
+
+    The words come as a set, which Python orders differently in every process:
+    training twice must give the same lemmas.
+    """
+    lemmatizer = Lemmatizer({**Lemmatizer.get_default_config(), "fold_accents": True}, None, None)
+    readings = [lemmatizer._forms("pl", words) for words in (["Nic", "nic"], ["nic", "Nic"])]
+    assert readings[0] == readings[1]
+    assert readings[0]["nic"] == "nic"
