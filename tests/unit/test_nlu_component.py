@@ -330,9 +330,8 @@ def test_trimming_leaves_other_extractors_alone():
     assert message.get(ENTITIES)[0]["value"] == "a@b.co,"
 
 
-
 def test_the_lemmas_do_not_depend_on_the_order_the_training_words_come_in():
-    """"Nic" and "nic" are one form with two dictionary readings ("nica", "nic"): the lower-case word's is kept.
+    """The form "Nic" / "nic" has two dictionary readings ("nica", "nic"): the lower-case word's is kept.
 
     The words come as a set, which Python orders differently in every process:
     training twice must give the same lemmas.
