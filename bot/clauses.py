@@ -47,6 +47,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from bot.encoder import DIMENSIONS, SentenceVectors, sentence_vectors, training_vectors
 from bot.nlu import LANGUAGE_ATTRIBUTE
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,8 @@ CONJUNCTIONS: Dict[Text, Set[Text]] = {
 }
 #: The file holding the regressions' weights (plain arrays: nothing executable is stored).
 WEIGHTS_FILE = "clause_weights.npz"
+#: The suffix of the second regressions' names in ``WEIGHTS_FILE`` ("benefit.encoded").
+ENCODED = ".encoded"
 #: Folds of the cross-fitting on the training examples.
 FOLDS = 5
 
@@ -119,6 +122,16 @@ def _matrix(texts: Sequence[Text]) -> scipy.sparse.csr_matrix:
     return scipy.sparse.hstack([_CHARACTERS.transform(texts), _WORDS.transform(texts)]).tocsr()
 
 
+def _with_vectors(
+    matrix: scipy.sparse.csr_matrix, surfaces: Sequence[Text], scale: float, vectors: SentenceVectors
+) -> scipy.sparse.csr_matrix:
+    """``matrix`` with the sentence vectors of the clauses as written (``surfaces``, one per row) times ``scale``."""
+    if not matrix.shape[0]:
+        return scipy.sparse.csr_matrix((0, matrix.shape[1] + DIMENSIONS), dtype=np.float64)
+    dense = scale * vectors(surfaces).astype(np.float64)
+    return scipy.sparse.hstack([matrix, scipy.sparse.csr_matrix(dense)]).tocsr()
+
+
 def _sigmoid(scores: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(scores, -30, 30)))
 
@@ -131,6 +144,8 @@ class _Clauses:
         self.owner: List[int] = []
         self.spans: List[Tuple[int, int]] = []
         self.texts: List[Text] = []
+        #: The clauses as the visitor wrote them (for the sentence encoder).
+        self.surfaces: List[Text] = []
         self.labels: Dict[Text, List[int]] = {entity: [] for entity in entities}
         for number, message in enumerate(self.messages):
             tokens = message.get(TOKENS_NAMES[TEXT]) or []
@@ -140,6 +155,7 @@ class _Clauses:
                 self.spans.append(clause)
                 self.texts.append(_clause_text(tokens, clause))
                 start, end = tokens[clause[0]].start, tokens[clause[1] - 1].end
+                self.surfaces.append((message.get(TEXT) or "")[start:end])
                 for entity in entities:
                     self.labels[entity].append(_holds(annotated, entity, start, end))
 
@@ -150,8 +166,19 @@ class ClauseFeaturizer(DenseFeaturizer, GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        """The entity types read per clause, and the regressions' inverse regularisation ``C``."""
-        return {**DenseFeaturizer.get_default_config(), "entities": ["authority", "benefit"], "C": 4.0}
+        """The entity types read per clause, the regressions' ``C``, and the sentence encoder's settings.
+
+        With ``encoder_scale`` above 0, a clause that the first regressions give
+        at least ``encoder_from`` for some type is read again by second ones,
+        which also read its sentence vector times ``encoder_scale``.
+        """
+        return {
+            **DenseFeaturizer.get_default_config(),
+            "entities": ["authority", "benefit"],
+            "C": 4.0,
+            "encoder_scale": 0.0,
+            "encoder_from": 0.05,
+        }
 
     def __init__(
         self,
@@ -170,9 +197,11 @@ class ClauseFeaturizer(DenseFeaturizer, GraphComponent):
 
     @classmethod
     def validate_config(cls, config: Dict[Text, Any]) -> None:
-        """Needs at least one entity type and a positive ``C``."""
+        """Needs at least one entity type, a positive ``C`` and an ``encoder_scale`` of 0 (no encoder) or more."""
         if not config.get("entities") or float(config.get("C", 0)) <= 0:
             raise ValueError("ClauseFeaturizer needs 'entities' (a list of entity types) and a positive 'C'.")
+        if float(config.get("encoder_scale", 0)) < 0:
+            raise ValueError("ClauseFeaturizer's 'encoder_scale' is 0 (no sentence encoder) or more.")
 
     @classmethod
     def create(
@@ -204,6 +233,43 @@ class ClauseFeaturizer(DenseFeaturizer, GraphComponent):
             logger.debug("No clause regressions stored for %s.", resource.name)
         return cls(config, model_storage, resource, execution_context, weights)
 
+    @property
+    def _scale(self) -> float:
+        return float(self._config.get("encoder_scale", 0.0))
+
+    def _encoded_rows(self, probabilities: np.ndarray) -> List[int]:
+        """The clauses read again with their sentence vectors: those the first regressions do not rule out."""
+        if self._scale <= 0 or not probabilities.shape[0]:
+            return []
+        return np.flatnonzero(probabilities.max(axis=1) >= float(self._config["encoder_from"])).tolist()
+
+    def _encoded(
+        self, found: _Clauses, rows: Sequence[int], matrix: scipy.sparse.csr_matrix, vectors: SentenceVectors
+    ) -> scipy.sparse.csr_matrix:
+        """The second regressions' features of the clauses ``rows``: ``matrix``'s rows and their sentence vectors."""
+        return _with_vectors(matrix[list(rows)], [found.surfaces[row] for row in rows], self._scale, vectors)
+
+    def _fold_of(self, found: _Clauses) -> List[int]:
+        """The cross-fitting fold of each clause (a message's clauses share one)."""
+        order = list(range(len(found.messages)))
+        random.Random(7).shuffle(order)
+        fold_of_message = {message: position % FOLDS for position, message in enumerate(order)}
+        return [fold_of_message[owner] for owner in found.owner]
+
+    def _crossfitted(
+        self, found: _Clauses, rows: Sequence[int], matrix: scipy.sparse.csr_matrix, folds: Sequence[int]
+    ) -> np.ndarray:
+        """The clauses ``rows``' probabilities (one per row of ``matrix``) from regressions fitted on other folds."""
+        probabilities = np.zeros((len(rows), len(self.entities)), dtype=np.float32)
+        for fold in range(FOLDS):
+            held = [index for index, row in enumerate(rows) if folds[row] == fold]
+            kept = [index for index, row in enumerate(rows) if folds[row] != fold]
+            if not held or not kept:
+                continue
+            weights = self._fit(found, [rows[index] for index in kept], matrix[kept])
+            probabilities[held] = self._probabilities(matrix[held], weights)
+        return probabilities
+
     def _fit(self, found: _Clauses, rows: Sequence[int], matrix: scipy.sparse.csr_matrix) -> Dict[Text, np.ndarray]:
         """One regression per entity type on the clauses ``rows``; a type without both labels gets none."""
         fitted: Dict[Text, np.ndarray] = {}
@@ -216,10 +282,21 @@ class ClauseFeaturizer(DenseFeaturizer, GraphComponent):
         return fitted
 
     def train(self, training_data: TrainingData) -> Resource:
-        """Fits the regressions on every clause of the training examples and stores their weights."""
+        """Fits the regressions on every clause of the training examples and stores their weights.
+
+        The second regressions (with the encoder) are fitted on the clauses that
+        the first ones, cross-fitted, do not rule out: those they will read.
+        """
         found = _Clauses(self._examples(training_data), self.entities)
-        rows = range(len(found.texts))
-        self.weights = self._fit(found, rows, _matrix(found.texts)) if found.texts else {}
+        rows = list(range(len(found.texts)))
+        matrix = _matrix(found.texts)
+        self.weights = self._fit(found, rows, matrix) if rows else {}
+        encoded_rows = []
+        if self._scale > 0 and rows:
+            encoded_rows = self._encoded_rows(self._crossfitted(found, rows, matrix, self._fold_of(found)))
+        if encoded_rows:
+            encoded = self._fit(found, encoded_rows, self._encoded(found, encoded_rows, matrix, training_vectors))
+            self.weights.update({entity + ENCODED: weights for entity, weights in encoded.items()})
         with self._model_storage.write_to(self._resource) as model_dir:
             np.savez(model_dir / WEIGHTS_FILE, **self.weights)
         return self._resource
@@ -228,13 +305,18 @@ class ClauseFeaturizer(DenseFeaturizer, GraphComponent):
     def _examples(training_data: TrainingData) -> List[Message]:
         return [message for message in training_data.training_examples if message.get(TOKENS_NAMES[TEXT])]
 
-    def _probabilities(self, matrix: scipy.sparse.csr_matrix, weights: Dict[Text, np.ndarray]) -> np.ndarray:
-        """One row per clause, one column per entity type (0 for a type without a regression, or of another size)."""
+    def _probabilities(
+        self, matrix: scipy.sparse.csr_matrix, weights: Dict[Text, np.ndarray], suffix: Text = ""
+    ) -> np.ndarray:
+        """One row per clause, one column per entity type (0 for a type without a regression, or of another size).
+
+        ``suffix`` picks the second regressions (``ENCODED``).
+        """
         result = np.zeros((matrix.shape[0], len(self.entities)), dtype=np.float32)
         if not matrix.shape[0]:
             return result
         for column, entity in enumerate(self.entities):
-            weight = weights.get(entity)
+            weight = weights.get(entity + suffix)
             if weight is not None and weight.shape[0] == matrix.shape[1] + 1:
                 result[:, column] = _sigmoid(matrix @ weight[:-1] + weight[-1])
         return result
@@ -254,23 +336,24 @@ class ClauseFeaturizer(DenseFeaturizer, GraphComponent):
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Adds the features to the training examples, each clause read by regressions fitted without its message."""
         found = _Clauses(self._examples(training_data), self.entities)
-        probabilities = np.zeros((len(found.texts), len(self.entities)), dtype=np.float32)
-        order = list(range(len(found.messages)))
-        random.Random(7).shuffle(order)
-        fold_of = {message: position % FOLDS for position, message in enumerate(order)}
-        matrix = _matrix(found.texts)
-        for fold in range(FOLDS):
-            held = [row for row, owner in enumerate(found.owner) if fold_of[owner] == fold]
-            kept = [row for row, owner in enumerate(found.owner) if fold_of[owner] != fold]
-            if not held or not kept:
-                continue
-            weights = self._fit(found, kept, matrix[kept])
-            probabilities[held] = self._probabilities(matrix[held], weights)
+        rows = list(range(len(found.texts)))
+        matrix, folds = _matrix(found.texts), self._fold_of(found)
+        probabilities = self._crossfitted(found, rows, matrix, folds)
+        encoded_rows = self._encoded_rows(probabilities)
+        if encoded_rows:
+            encoded = self._encoded(found, encoded_rows, matrix, training_vectors)
+            probabilities[encoded_rows] = self._crossfitted(found, encoded_rows, encoded, folds)
         self._set_features(found, probabilities)
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Adds the features to messages read at run time."""
         found = _Clauses([message for message in messages if message.get(TOKENS_NAMES[TEXT])], [])
-        self._set_features(found, self._probabilities(_matrix(found.texts), self.weights))
+        matrix = _matrix(found.texts)
+        probabilities = self._probabilities(matrix, self.weights)
+        encoded_rows = self._encoded_rows(probabilities)
+        if encoded_rows and any(entity + ENCODED in self.weights for entity in self.entities):
+            encoded = self._encoded(found, encoded_rows, matrix, sentence_vectors)
+            probabilities[encoded_rows] = self._probabilities(encoded, self.weights, ENCODED)
+        self._set_features(found, probabilities)
         return messages

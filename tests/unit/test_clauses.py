@@ -13,6 +13,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.clauses import WEIGHTS_FILE, ClauseFeaturizer, clauses
+from bot.encoder import DIMENSIONS
 from bot.nlu import LANGUAGE_ATTRIBUTE, MultilingualTokenizer
 
 CONTEXT = ExecutionContext(GraphSchema({}), "clauses")
@@ -71,9 +72,10 @@ EXAMPLES = [
 ]
 
 
-def trained(storage: LocalModelStorage) -> Tuple[ClauseFeaturizer, TrainingData]:
+def trained(storage: LocalModelStorage, encoder_scale: float = 0.0) -> Tuple[ClauseFeaturizer, TrainingData]:
     data = TrainingData([tokenised(text, spans) for text, spans in EXAMPLES])
-    featurizer = ClauseFeaturizer.create(ClauseFeaturizer.get_default_config(), storage, Resource("clauses"), CONTEXT)
+    config = {**ClauseFeaturizer.get_default_config(), "encoder_scale": encoder_scale}
+    featurizer = ClauseFeaturizer.create(config, storage, Resource("clauses"), CONTEXT)
     featurizer.train(data)
     return featurizer, data
 
@@ -120,6 +122,45 @@ def test_stored_regressions_are_plain_arrays_and_load_to_the_same_figures(tmp_pa
     assert np.allclose(features(loaded, text), features(featurizer, text))
 
 
+def test_with_the_encoder_a_clause_in_words_never_trained_on_is_read_by_its_meaning(tmp_path):
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "encoded").mkdir()
+    plain, _ = trained(LocalModelStorage(tmp_path / "plain"))
+    encoded, _ = trained(LocalModelStorage(tmp_path / "encoded"), encoder_scale=2)
+    # Polish, and an English wording none of the examples uses: no n-gram of the clause vouches for it
+    for text, column in [("decyzja należy do mnie", 0), ("spending less", 1)]:
+        assert features(encoded, text)[0, column] > features(plain, text)[0, column] + 0.05
+    for text in ["we use Zendesk", "hi"]:  # and what holds neither reads no higher than before
+        assert features(encoded, text).max() <= features(plain, text).max() + 0.02
+    # the first regressions as without the encoder, and second ones that also read the sentence vector
+    assert sorted(encoded.weights) == ["authority", "authority.encoded", "benefit", "benefit.encoded"]
+    for entity in ["authority", "benefit"]:
+        assert np.array_equal(encoded.weights[entity], plain.weights[entity])
+        assert len(encoded.weights[entity + ".encoded"]) == len(plain.weights[entity]) + DIMENSIONS
+    text = "honestly I decide, cheaper would be nice"
+    loaded = ClauseFeaturizer.load(
+        {**ClauseFeaturizer.get_default_config(), "encoder_scale": 2},
+        LocalModelStorage(tmp_path / "encoded"),
+        Resource("clauses"),
+        CONTEXT,
+    )
+    assert np.allclose(features(loaded, text), features(encoded, text))
+
+
+def test_clauses_the_first_regressions_rule_out_are_not_encoded(tmp_path):
+    """With ``encoder_from`` above every clause's figure, nothing is encoded: the figures are those without it."""
+    (tmp_path / "plain").mkdir()
+    plain, _ = trained(LocalModelStorage(tmp_path / "plain"))
+    storage = LocalModelStorage(tmp_path)
+    data = TrainingData([tokenised(text, spans) for text, spans in EXAMPLES])
+    config = {**ClauseFeaturizer.get_default_config(), "encoder_scale": 2, "encoder_from": 0.999}
+    featurizer = ClauseFeaturizer.create(config, storage, Resource("clauses"), CONTEXT)
+    featurizer.train(data)
+    assert sorted(featurizer.weights) == ["authority", "benefit"]
+    for text in ["decyzja należy do mnie", "spending less, I decide"]:
+        assert np.array_equal(features(featurizer, text), features(plain, text))
+
+
 def test_without_stored_regressions_every_clause_reads_as_holding_nothing(tmp_path):
     config = ClauseFeaturizer.get_default_config()
     empty = ClauseFeaturizer.load(config, LocalModelStorage(tmp_path), Resource("missing"), CONTEXT)
@@ -127,10 +168,11 @@ def test_without_stored_regressions_every_clause_reads_as_holding_nothing(tmp_pa
     assert rows.shape == (5, 2) and rows.max() == 0
 
 
-def test_a_configuration_without_entities_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="entities"):
+@pytest.mark.parametrize("change, message", [({"entities": []}, "entities"), ({"encoder_scale": -1}, "encoder_scale")])
+def test_a_configuration_without_entities_or_with_a_negative_encoder_scale_is_refused(tmp_path, change, message):
+    with pytest.raises(ValueError, match=message):
         ClauseFeaturizer.create(
-            {**ClauseFeaturizer.get_default_config(), "entities": []},
+            {**ClauseFeaturizer.get_default_config(), **change},
             LocalModelStorage(tmp_path),
             Resource("clauses"),
             CONTEXT,
