@@ -7,7 +7,11 @@ message into clauses (at punctuation, and at conjunctions such as "but",
 "mais", "ale"), reads each clause as a whole (the lemmas of its words and their
 character n-grams) with one logistic regression per entity type, and gives
 every token the probability of its clause for each type. The CRF learns how
-far to trust them.
+far to trust them. With ``encoder_scale`` above 0, a clause these regressions
+do not rule out is read again by second ones that also read its sentence
+vector (``bot/encoder.py``), so that a wording the training data never paired
+with an entity can still count; the others are not encoded, which keeps the
+cost per message down.
 
 On the training examples the probabilities come from regressions fitted on the
 other folds (cross-fitting): the CRF learns from figures as good as those it
@@ -16,6 +20,8 @@ gets on new messages, not from remembered ones.
     pipeline:
       - name: bot.clauses.ClauseFeaturizer   # after the tokenizer and lemmatizer
         entities: [authority, benefit]
+        encoder_scale: 2     # 0: no sentence encoder
+        encoder_from: 0.05
       - name: bot.crf.StoredCRFEntityExtractor
         features: [[...], [..., text_dense_features], [...]]
 """
