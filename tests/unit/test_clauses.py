@@ -161,6 +161,32 @@ def test_clauses_the_first_regressions_rule_out_are_not_encoded(tmp_path):
         assert np.array_equal(features(featurizer, text), features(plain, text))
 
 
+def test_training_examples_are_encoded_where_the_first_regressions_do_not_rule_them_out(tmp_path):
+    """Out of fold, a clause under ``encoder_from`` keeps the first regressions' figure; the others get new ones."""
+    (tmp_path / "plain").mkdir()
+    plain, plain_data = trained(LocalModelStorage(tmp_path / "plain"))
+    plain.process_training_data(plain_data)
+    first = [message.get_dense_features(TEXT)[0].features for message in plain_data.training_examples]
+    threshold = float(np.median([rows.max() for rows in first]))
+    data = TrainingData([tokenised(text, spans) for text, spans in EXAMPLES])
+    config = {**ClauseFeaturizer.get_default_config(), "encoder_scale": 2, "encoder_from": threshold}
+    featurizer = ClauseFeaturizer.create(config, LocalModelStorage(tmp_path), Resource("clauses"), CONTEXT)
+    featurizer.train(data)
+    featurizer.process_training_data(data)
+    below = above = 0
+    for before, message in zip(first, data.training_examples):
+        after = message.get_dense_features(TEXT)[0].features
+        for old, new in zip(before, after):
+            if not old.any():
+                continue  # punctuation
+            if old.max() < threshold:
+                below += 1
+                assert np.array_equal(old, new)
+            elif not np.allclose(old, new):
+                above += 1
+    assert below and above
+
+
 def test_without_stored_regressions_every_clause_reads_as_holding_nothing(tmp_path):
     config = ClauseFeaturizer.get_default_config()
     empty = ClauseFeaturizer.load(config, LocalModelStorage(tmp_path), Resource("missing"), CONTEXT)
