@@ -483,7 +483,7 @@ BENEFIT_TAILS: Dict[Text, Text] = {
     "en": r"\s(?:for|than|without|when|whenever|like|such as)\s"
     r"|\s(?:(?:every|each) (?:day|week|month|quarter|year|morning|evening|night|season|weekend)s?"
     r"|during|at peak|in (?:peak|high) season|on (?:weekends|the weekend|mondays|fridays))\b",
-    "fr": r"\s(?:pour|sans|quand|lorsque|lorsqu['’]|comme)\s?"
+    "fr": r"\s(?:(?:pour|sans|quand|lorsque|comme)\b|lorsqu['’])"
     r"|\b(?:plus|moins|meilleure?s?|mieux)\b.*?(?P<after>\squ(?:e\s|['’]))"
     r"|\s(?:(?:chaque|tous les|toutes les) (?:jour|semaine|mois|an|année|matin|soir|nuit|saison|week-end|lundi)s?"
     r"|pendant|en (?:période|haute saison|saison)|le (?:week-end|soir|matin|lundi))\b",
