@@ -477,19 +477,23 @@ SPAN_TRAILING_WORDS: Dict[Text, Text] = {
 #: Where the people a benefit is for, what it is compared with, an example, a condition or a time begin: they
 #: stay outside the benefit ("[less work] for the team", "[moins cher] qu'aujourd'hui", "[lepsze wsparcie] niż
 #: obecnie", "[grow] without hiring", "[quelqu'un à appeler] quand ça plante", "[niższy rachunek] co miesiąc",
-#: "[fewer temps] during peak season"). The French "que" only ends a benefit after a comparative ("un outil que
-#: l'on comprend" keeps it); a rate that is part of a figure stays in ("[300 czatów dziennie]", "[an hour a day]").
+#: "[fewer temps] during peak season"), and so does the team it is done with ("[more tickets] with the same
+#: team"). The French "que" only ends a benefit after a comparative ("un outil que l'on comprend" keeps it); a
+#: rate that is part of a figure stays in ("[300 czatów dziennie]", "[an hour a day]").
 BENEFIT_TAILS: Dict[Text, Text] = {
     "en": r"\s(?:for|than|without|when|whenever|like|such as)\s"
     r"|\s(?:(?:every|each) (?:day|week|month|quarter|year|morning|evening|night|season|weekend)s?"
-    r"|during|at peak|in (?:peak|high) season|on (?:weekends|the weekend|mondays|fridays))\b",
+    r"|during|at peak|in (?:peak|high) season|on (?:weekends|the weekend|mondays|fridays)"
+    r"|with the same (?:team|people|staff|headcount|crew))\b",
     "fr": r"\s(?:(?:pour|sans|quand|lorsque|comme)\b|lorsqu['’])"
     r"|\b(?:plus|moins|meilleure?s?|mieux)\b.*?(?P<after>\squ(?:e\s|['’]))"
     r"|\s(?:(?:chaque|tous les|toutes les) (?:jour|semaine|mois|an|année|matin|soir|nuit|saison|week-end|lundi)s?"
-    r"|pendant|en (?:période|haute saison|saison)|le (?:week-end|soir|matin|lundi))\b",
+    r"|pendant|en (?:période|haute saison|saison)|le (?:week-end|soir|matin|lundi)"
+    r"|avec (?:la même équipe|les mêmes (?:effectifs|personnes|gens)))\b",
     "pl": r",?\s(?:dla|niż|bez|kiedy|gdy|np\.|takie jak|takich jak)\s"
     r"|\s(?:co (?:dzień|dnia|tydzień|miesiąc|miesiąca|rok|roku|rano|wieczór)"
-    r"|w (?:weekendy?|sezonie|święta|godzinach|poniedziałki|nocy)|na (?:sezon|święta)|zimą|latem|wieczorami)\b",
+    r"|w (?:weekendy?|sezonie|święta|godzinach|poniedziałki|nocy)|na (?:sezon|święta)|zimą|latem|wieczorami"
+    r"|(?:tym samym|tą samą|tymi samymi) \w+)\b",
 }
 #: Where what follows a visitor's part in the decision begins: what the decision is about, where, when, and "in the
 #: end" ("[I decide] on software purchases", "[je suis décisionnaire] sur ce projet", "[doradzam] przy wyborze").
