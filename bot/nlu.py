@@ -498,11 +498,14 @@ BENEFIT_TAILS: Dict[Text, Text] = {
 #: Where what follows a visitor's part in the decision begins: what the decision is about, where, when, and "in the
 #: end" ("[I decide] on software purchases", "[je suis décisionnaire] sur ce projet", "[doradzam] przy wyborze").
 #: "on" stays inside before "me" or a group the visitor sits on ("signing is on me", "I'm on the buying team").
+#: "myself, personally / moi-même / osobiście, samodzielnie" stay outside too ("[I approve it] myself"); "alone / seul /
+#: sam", part of the predicate, stays in ("[je décide seule]", "[decyduję sam]").
 AUTHORITY_TAILS: Dict[Text, Text] = {
     "en": r"\s(?:about|over|regarding|alongside|after|before|when|whenever|internally|here|in the end|at the end"
+    r"|myself|personally|on my own"
     r"|in (?:it|this|that|the (?:decision|process|choice|selection))|on (?!me\b|the\b|our\b|a\b|an\b))\b",
-    "fr": r"\s(?:sur|là-dessus|au final|en interne|concernant|quand|lorsque)\b",
-    "pl": r"\s(?:przy|w sprawie|odnośnie|kiedy|gdy"
+    "fr": r"\s(?:sur|là-dessus|là-dedans|au final|en interne|concernant|quand|lorsque|moi-même|personnellement)\b",
+    "pl": r"\s(?:przy|w sprawie|odnośnie|kiedy|gdy|osobiście|samodzielnie"
     r"|(?:do|z|ze)\s(?:zakup\w*|zawierani\w*)|na\s(?:zakupy|wyb[oó]r\w*))\b",
 }
 #: The tails of each free phrase, per language.
