@@ -117,8 +117,24 @@ def _plausible_entity(entity: Dict[str, Any]) -> bool:
     if entity.get("entity") == "person":
         return _a_name(value)
     if entity.get("entity") in ("company", "vendor", "job_title"):
-        return plausible_label(value if isinstance(value, str) else None) and not _only_reply_words(value)
+        if not plausible_label(value if isinstance(value, str) else None) or _only_reply_words(value):
+            return False
+        return entity.get("entity") == "job_title" or not _opens_like_a_sentence(value)
     return True
+
+
+#: Words a company or tool the NLU found does not open with: possessives and negations ("Our support lead",
+#: "Pas de frein", "Nasza specjalistka ds"). A company typed as the answer to "which company?" is kept as typed.
+NOT_NAME_OPENINGS = frozenset(
+    "our my your their notre mon ma mes nos votre vos leur leurs nasz nasza nasze naszej naszego mój moja moje"
+    " twój twoja wasz wasza pas nie not no".split()
+)
+
+
+def _opens_like_a_sentence(value: str) -> bool:
+    """Whether ``value`` opens with a possessive or a negation, as a sentence does and a name does not."""
+    words = re.findall(r"[^\W\d_]+", value.lower())
+    return bool(words) and words[0] in NOT_NAME_OPENINGS
 
 
 def _only_reply_words(value: str) -> bool:

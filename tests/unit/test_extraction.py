@@ -237,6 +237,25 @@ def test_a_reply_the_model_took_for_a_company_or_tool_is_neither():
     assert facts("[Nothing Bundt Cakes](company)", requested="company")["company"] == "Nothing Bundt Cakes"
 
 
+def test_words_opening_a_sentence_are_no_company_or_tool():
+    # an answer to another question, read by the model as a company or a tool, is neither
+    for annotated, language, requested in (
+        ("[Pas de frein](company) à ma connaissance.", "fr", "concerns"),
+        (
+            "[Nasza specjalistka ds](company). zgodności, Monika Pawlak, musi wszystko zatwierdzić.",
+            "pl",
+            "stakeholders",
+        ),
+        ("[Our support lead](company) Dana Ruiz will want a demo first", "en", "stakeholders"),
+        ("[No tool](vendor) at all, only a shared inbox", "en", "current_vendor"),
+    ):
+        out = facts(annotated, language=language, requested=requested, company=None)
+        assert not out.get("company") and out.get("current_vendor") in (None, "none"), annotated
+    # a company with such a word inside its name, or typed as the answer to "which company?", is kept
+    assert facts("we're at [Caisse Notre-Dame](company), the phones never stop")["company"] == "Caisse Notre-Dame"
+    assert facts("[Nasza Apteka](company)", language="pl", requested="company")["company"] == "Nasza Apteka"
+
+
 def test_a_known_company_is_not_replaced_by_a_name_in_the_answer_to_another_question():
     out = facts("[Spreadsheets](company) mostly", requested="current_vendor", company="Brightpath Health")
     assert out.get("company", "Brightpath Health") == "Brightpath Health"
