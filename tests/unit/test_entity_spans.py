@@ -61,5 +61,7 @@ def test_entity_spans_follow_the_written_convention(language):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_benefit_clause_keeps_the_word_that_opens_it(language):
-    outside = [(span, before[-30:]) for span, before in benefits_with_what_precedes(language) if OPENING_WORDS.search(before)]
+    outside = [
+        (span, before[-30:]) for span, before in benefits_with_what_precedes(language) if OPENING_WORDS.search(before)
+    ]
     assert not outside, outside[:20]
