@@ -258,6 +258,19 @@ def test_a_free_phrase_ends_before_a_preposition_conjunction_or_aside_of_its_lan
         ("pl", "mniej pracy dla zespołu", "mniej pracy dla zespołu", "mniej pracy"),
         ("pl", "ktoś do pomocy, gdy coś padnie", "ktoś do pomocy, gdy coś padnie", "ktoś do pomocy"),
         ("pl", "tańsze licencje niż teraz", "tańsze licencje niż teraz", "tańsze licencje"),
+        # a time, and the team it is done with
+        ("en", "spending less each month", "spending less each month", "spending less"),
+        ("en", "fewer temps during peak season", "fewer temps during peak season", "fewer temps"),
+        ("en", "more tickets with the same team", "more tickets with the same team", "more tickets"),
+        ("fr", "payer moins chaque mois", "payer moins chaque mois", "payer moins"),
+        ("fr", "faire plus avec la même équipe", "faire plus avec la même équipe", "faire plus"),
+        ("pl", "niższy rachunek co miesiąc", "niższy rachunek co miesiąc", "niższy rachunek"),
+        ("pl", "pomoc w weekendy", "pomoc w weekendy", "pomoc"),
+        ("pl", "więcej zamówień tą samą ekipą", "więcej zamówień tą samą ekipą", "więcej zamówień"),
+        # a rate that is part of a figure stays in; so does a word that only begins like "comme" or "pour"
+        ("en", "handling more tickets per day", "handling more tickets per day", "handling more tickets per day"),
+        ("fr", "moins de gestes commerciaux", "moins de gestes commerciaux", "moins de gestes commerciaux"),
+        ("fr", "savoir pourquoi ça bloque", "savoir pourquoi ça bloque", "savoir pourquoi ça bloque"),
     ],
 )
 def test_a_benefit_ends_before_whom_it_is_for_a_comparison_a_condition_or_a_time(language, text, found, expected):
@@ -288,6 +301,19 @@ def test_a_benefit_ends_before_whom_it_is_for_a_comparison_a_condition_or_a_time
         ("pl", "nie mam nic wspólnego z zakupem", "nie mam nic wspólnego z zakupem", "nie mam nic wspólnego"),
         # "na zakup" before the verb is what the phrase is made of
         ("pl", "zgodę na zakup wydaję ja", "zgodę na zakup wydaję ja", "zgodę na zakup wydaję ja"),
+        # "myself, personally" stay outside; "alone", part of the predicate, stays in
+        ("en", "I approve it myself", "I approve it myself", "I approve it"),
+        (
+            "en",
+            "I'm signing this one off personally",
+            "I'm signing this one off personally",
+            "I'm signing this one off",
+        ),
+        ("fr", "je signe les contrats moi-même", "je signe les contrats moi-même", "je signe les contrats"),
+        ("fr", "je décide seule", "je décide seule", "je décide seule"),
+        ("pl", "umowę podpisuję osobiście", "umowę podpisuję osobiście", "umowę podpisuję"),
+        ("pl", "decyduję samodzielnie o wydatkach", "decyduję samodzielnie o wydatkach", "decyduję"),
+        ("pl", "decyduję sam", "decyduję sam", "decyduję sam"),
     ],
 )
 def test_an_authority_ends_before_what_the_decision_is_about_where_or_when(language, text, found, expected):
