@@ -13,5 +13,5 @@ endpoints=$(mktemp -t endpoints.XXXXXX.yml)
 "$python" -m common.scaling endpoints "$endpoints" --actions-url "${ACTIONS_URL:-http://127.0.0.1:5055/webhook}"
 # Rasa's HTTP API always takes a token: RASA_API_TOKEN, or the one generated under var/.
 token=${RASA_API_TOKEN:-$("$python" -m common.tokens rasa)}
-exec "$rasa" run --model "$model" --enable-api --auth-token "$token" --interface "${RASA_INTERFACE:-0.0.0.0}" \
+exec "$rasa" run --model "$model" --enable-api --auth-token="$token" --interface "${RASA_INTERFACE:-0.0.0.0}" \
   --port "$port" --endpoints "$endpoints" --credentials credentials.yml

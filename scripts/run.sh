@@ -47,6 +47,6 @@ cat <<MSG
 
 MSG
 # Libraries' deprecation warnings are for their developers: logs/rasa.log keeps them, the console does not.
-"$venv/bin/rasa" run --model "$model" --enable-api --auth-token "$RASA_API_TOKEN" --port "$rasa_port" \
+"$venv/bin/rasa" run --model "$model" --enable-api --auth-token="$RASA_API_TOKEN" --port "$rasa_port" \
   --endpoints "$endpoints" --credentials credentials.yml 2>&1 \
   | tee "$logs/rasa.log" | awk -f scripts/quiet-warnings.awk

@@ -119,8 +119,7 @@ def rasa_server(port: int, endpoints: Path, credentials: Path, token: str = RASA
         "--model",
         str(MODEL),
         "--enable-api",
-        "--auth-token",
-        token,
+        f"--auth-token={token}",  # a token may begin with "-": given as the option's value, never as an option
         "--port",
         str(port),
         "--interface",

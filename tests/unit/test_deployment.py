@@ -82,10 +82,10 @@ def test_every_rasa_process_runs_the_same_script_with_the_options_of_the_tests()
         and f"--fixed-model-name {Path(env['MODEL']).stem.split('.')[0]}" in (ROOT / "Dockerfile").read_text()
     )
     run_line = RASA_PROCESS_SH[RASA_PROCESS_SH.index('exec "$rasa" run') :]
-    options = {word for word in shlex.split(run_line.replace("\\\n", " ")) if word.startswith("--")}
-    tested = {word for word in rasa_server(5005, Path("e.yml"), Path("c.yml")) if word.startswith("--")}
+    options = {word.split("=")[0] for word in shlex.split(run_line.replace("\\\n", " ")) if word.startswith("--")}
+    tested = {word.split("=")[0] for word in rasa_server(5005, Path("e.yml"), Path("c.yml")) if word.startswith("--")}
     assert tested <= options, "the tests run Rasa as it is deployed"
-    assert '--auth-token "$token"' in run_line and "RASA_API_TOKEN" in RASA_PROCESS_SH
+    assert '--auth-token="$token"' in run_line and "RASA_API_TOKEN" in RASA_PROCESS_SH
     assert "-m common.scaling endpoints" in RASA_PROCESS_SH
 
 
@@ -241,3 +241,24 @@ def test_the_kubernetes_ingress_exposes_the_channels_only() -> None:
     assert sorted(paths) == ["/socket.io", "/webhooks"]
     assert RASA_VALUES["nginx"]["enabled"] is False, "the chart's sidecar would expose Rasa's API"
     assert ACTIONS_VALUES["ingress"]["enabled"] is False
+
+
+@pytest.mark.parametrize("token", ["-6VBc6gn8AobWvIvVgnGhlfHf06x9Axt", "--abc", "plain_Token-1"])
+def test_rasa_reads_a_token_that_begins_with_a_dash(token, tmp_path):
+    # secrets.token_urlsafe gives a token beginning with "-" once in 64: Rasa must read it as the token, both in
+    # the deployed script (run by bash as written, with a stand-in for rasa that prints its arguments) and in tests
+    import json
+    import subprocess
+    import sys
+
+    from rasa.__main__ import create_argument_parser
+
+    stand_in = tmp_path / "rasa"
+    stand_in.write_text(f"#!{sys.executable}\nimport json, sys\nprint(json.dumps(sys.argv[1:]))\n")
+    stand_in.chmod(0o755)
+    line = RASA_PROCESS_SH[RASA_PROCESS_SH.index('exec "$rasa" run') :]
+    names = f"rasa={shlex.quote(str(stand_in))}; model=m.tar.gz; port=5005; endpoints=e.yml"
+    script = f"{names}; token={shlex.quote(token)}\n{line}"
+    deployed = json.loads(subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True).stdout)
+    for command in (deployed, rasa_server(5005, Path("e.yml"), Path("c.yml"), token)[1:]):
+        assert create_argument_parser().parse_args(command).auth_token == token, command
