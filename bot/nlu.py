@@ -502,7 +502,7 @@ BENEFIT_TAILS: Dict[Text, Text] = {
 #: sam", part of the predicate, stays in ("[je décide seule]", "[decyduję sam]").
 AUTHORITY_TAILS: Dict[Text, Text] = {
     "en": r"\s(?:about|over|regarding|alongside|after|before|when|whenever|internally|here|in the end|at the end"
-    r"|myself|personally|on my own"
+    r"|myself|personally"
     r"|in (?:it|this|that|the (?:decision|process|choice|selection))|on (?!me\b|the\b|our\b|a\b|an\b))\b",
     "fr": r"\s(?:sur|là-dessus|là-dedans|au final|en interne|concernant|quand|lorsque|moi-même|personnellement)\b",
     "pl": r"\s(?:przy|w sprawie|odnośnie|kiedy|gdy|osobiście|samodzielnie"

@@ -3,8 +3,11 @@ the same commands, ports and variables, the same endpoints; and only the channel
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -247,10 +250,6 @@ def test_the_kubernetes_ingress_exposes_the_channels_only() -> None:
 def test_rasa_reads_a_token_that_begins_with_a_dash(token, tmp_path):
     # secrets.token_urlsafe gives a token beginning with "-" once in 64: Rasa must read it as the token, both in
     # the deployed script (run by bash as written, with a stand-in for rasa that prints its arguments) and in tests
-    import json
-    import subprocess
-    import sys
-
     from rasa.__main__ import create_argument_parser
 
     stand_in = tmp_path / "rasa"

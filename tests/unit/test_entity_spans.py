@@ -13,7 +13,7 @@ from common.languages import LANGUAGES
 ROOT = Path(__file__).resolve().parents[2]
 ENTITY = re.compile(r"\[([^\]]+)\](?:\((\w+)(?::[^)]*)?\)|\{\"entity\":\s*\"(\w+)\"[^}]*\})")
 #: The words opening a clause that says what should happen: a benefit in such a clause begins with them.
-OPENING_WORDS = re.compile(r"(?:^|\s)(?:so that|pour que|que|qu['’]|żeby|zeby|aby)\s*$", re.IGNORECASE)
+OPENING_WORDS = re.compile(r"(?:^|\s)(?:so that|que|qu['’]|żeby|zeby|aby)\s*$", re.IGNORECASE)
 LEADING = SPAN_LEADING_WORDS  # the words a span must not start with, per entity
 
 
