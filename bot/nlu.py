@@ -483,29 +483,38 @@ SPAN_TRAILING_WORDS: Dict[Text, Text] = {
 BENEFIT_TAILS: Dict[Text, Text] = {
     "en": r"\s(?:for|than|without|when|whenever|like|such as)\s"
     r"|\s(?:(?:every|each) (?:day|week|month|quarter|year|morning|evening|night|season|weekend)s?"
-    r"|during|at peak|in (?:peak|high) season|on (?:weekends|the weekend|mondays|fridays)"
+    r"|during|at peak|in (?:peak|high) season|over the (?:weekend|holidays|summer|winter)"
+    r"|on (?:weekends|the weekend|(?:mon|tues|wednes|thurs|fri|satur|sun)days?(?: mornings| evenings| nights)?)"
+    r"|at (?:night|weekends|month-end|christmas)|all day|before \d+\s?(?:am|pm)?"
     r"|with the same (?:team|people|staff|headcount|crew))\b",
     "fr": r"\s(?:(?:pour|sans|quand|lorsque|comme)\b|lorsqu['’])"
     r"|\b(?:plus|moins|meilleure?s?|mieux)\b.*?(?P<after>\squ(?:e\s|['’]))"
     r"|\s(?:(?:chaque|tous les|toutes les) (?:jour|semaine|mois|an|année|matin|soir|nuit|saison|week-end|lundi)s?"
     r"|pendant|en (?:période|haute saison|saison)|le (?:week-end|soir|matin|lundi)"
     r"|avec (?:la même équipe|les mêmes (?:effectifs|personnes|gens)))\b",
-    "pl": r",?\s(?:dla|niż|bez|kiedy|gdy|np\.|takie jak|takich jak)\s"
+    "pl": r",?\s(?:dla|niż|bez|kiedy|gdy|takie jak|takich jak)\s|,?\snp\.?(?:\s|$)"
     r"|\s(?:co (?:dzień|dnia|tydzień|miesiąc|miesiąca|rok|roku|rano|wieczór)"
-    r"|w (?:weekendy?|sezonie|święta|godzinach|poniedziałki|nocy)|na (?:sezon|święta)|zimą|latem|wieczorami"
+    r"|w (?:weekendy?|sezonie|szczycie|święta|godzinach|poniedziałki|nocy|piątk\w*|sobot\w*|niedziel\w*"
+    r"|styczniu|lutym|marcu|kwietniu|maju|czerwcu|lipcu|sierpniu|wrześniu|październiku|listopadzie|grudniu)"
+    r"|na (?:sezon|święta)|zimą|latem|wieczorami|podczas|o (?:północy|\d\w*)"
+    r"|na koniec (?:dnia|tygodnia|miesiąca|roku)|(?:przez )?ca[łl][aą] dob[eę]"
     r"|(?:tym samym|tą samą|tymi samymi) \w+)\b",
 }
-#: Where what follows a visitor's part in the decision begins: what the decision is about, where, when, and "in the
-#: end" ("[I decide] on software purchases", "[je suis décisionnaire] sur ce projet", "[doradzam] przy wyborze").
+#: Where what follows a visitor's part in the decision begins: what the decision is about, the people it points to,
+#: where, when, how much, and "in the end" ("[I decide] on software purchases", "[je suis décisionnaire] sur ce
+#: projet", "[doradzam] przy wyborze", "[I'll make the case] to the board", "[I sign] up to 50k", "[nie uczestniczę]
+#: w decyzji", "[klepię wszystko] do 100 tysięcy").
 #: "on" stays inside before "me" or a group the visitor sits on ("signing is on me", "I'm on the buying team").
 #: "myself, personally / moi-même / osobiście, samodzielnie" stay outside too ("[I approve it] myself"); "alone / seul /
 #: sam", part of the predicate, stays in ("[je décide seule]", "[decyduję sam]").
 AUTHORITY_TAILS: Dict[Text, Text] = {
     "en": r"\s(?:about|over|regarding|alongside|after|before|when|whenever|internally|here|in the end|at the end"
-    r"|myself|personally"
+    r"|myself|personally|once|up to [£$€]?\d\w*|(?:this|next|last) (?:week|month|quarter|year)"
+    r"|to (?:the|my|our|his|her|their)"
     r"|in (?:it|this|that|the (?:decision|process|choice|selection))|on (?!me\b|the\b|our\b|a\b|an\b))\b",
     "fr": r"\s(?:sur|là-dessus|là-dedans|au final|en interne|concernant|quand|lorsque|moi-même|personnellement)\b",
-    "pl": r"\s(?:przy|w sprawie|odnośnie|kiedy|gdy|osobiście|samodzielnie"
+    "pl": r"\s(?:przy|w sprawie|odnośnie|kiedy|gdy|osobiście|samodzielnie|pod kątem"
+    r"|w (?:wyborze|decyzji|procesie|decydowaniu)|(?:do|od|powyżej|ponad) \d\w*|w 100"
     r"|(?:do|z|ze)\s(?:zakup\w*|zawierani\w*)|na\s(?:zakupy|wyb[oó]r\w*))\b",
 }
 #: The tails of each free phrase, per language.

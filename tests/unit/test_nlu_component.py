@@ -267,6 +267,19 @@ def test_a_free_phrase_ends_before_a_preposition_conjunction_or_aside_of_its_lan
         ("pl", "niższy rachunek co miesiąc", "niższy rachunek co miesiąc", "niższy rachunek"),
         ("pl", "pomoc w weekendy", "pomoc w weekendy", "pomoc"),
         ("pl", "więcej zamówień tą samą ekipą", "więcej zamówień tą samą ekipą", "więcej zamówień"),
+        ("en", "less chaos on monday mornings", "less chaos on monday mornings", "less chaos"),
+        (
+            "en",
+            "no more agency staff over the holidays",
+            "no more agency staff over the holidays",
+            "no more agency staff",
+        ),
+        ("en", "an empty inbox before 9am", "an empty inbox before 9am", "empty inbox"),
+        ("pl", "koniec z nadgodzinami w grudniu", "koniec z nadgodzinami w grudniu", "koniec z nadgodzinami"),
+        ("pl", "mniej telefonów podczas zapisów", "mniej telefonów podczas zapisów", "mniej telefonów"),
+        ("pl", "pomoc techniczna całą dobę", "pomoc techniczna całą dobę", "pomoc techniczna"),
+        # an example stays outside, whether or not the CRF's span reached its full stop
+        ("pl", "krótsze czekanie np. na zwrot", "krótsze czekanie np", "krótsze czekanie"),
         # a rate that is part of a figure stays in; so does a word that only begins like "comme" or "pour"
         ("en", "handling more tickets per day", "handling more tickets per day", "handling more tickets per day"),
         ("fr", "moins de gestes commerciaux", "moins de gestes commerciaux", "moins de gestes commerciaux"),
@@ -314,6 +327,20 @@ def test_a_benefit_ends_before_whom_it_is_for_a_comparison_a_condition_or_a_time
         ("pl", "umowę podpisuję osobiście", "umowę podpisuję osobiście", "umowę podpisuję"),
         ("pl", "decyduję samodzielnie o wydatkach", "decyduję samodzielnie o wydatkach", "decyduję"),
         ("pl", "decyduję sam", "decyduję sam", "decyduję sam"),
+        # the people it points to, how much, when
+        ("en", "I'll make the case to the board", "I'll make the case to the board", "I'll make the case"),
+        ("en", "I can sign contracts up to 100k", "I can sign contracts up to 100k", "I can sign contracts"),
+        (
+            "en",
+            "I can commit the budget this quarter",
+            "I can commit the budget this quarter",
+            "I can commit the budget",
+        ),
+        ("en", "I'll be signing once legal has read it", "I'll be signing once legal has read it", "I'll be signing"),
+        ("en", "it's up to me", "it's up to me", "it's up to me"),
+        ("pl", "nie uczestniczę w decyzji", "nie uczestniczę w decyzji", "nie uczestniczę"),
+        ("pl", "sprawdzam oferty pod kątem kosztów", "sprawdzam oferty pod kątem kosztów", "sprawdzam oferty"),
+        ("pl", "klepię sam wszystko do 100 tysięcy", "klepię sam wszystko do 100 tysięcy", "klepię sam wszystko"),
     ],
 )
 def test_an_authority_ends_before_what_the_decision_is_about_where_or_when(language, text, found, expected):
