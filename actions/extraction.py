@@ -253,6 +253,8 @@ class FactExtractor:
         self.lang = turn.language
         self.lex = lexicon()
         self.updates: Dict[str, Any] = {}
+        #: The benefits this message names, known before or not.
+        self.named_benefits: List[str] = []
 
     # -- helpers -------------------------------------------------------
     def get(self, slot: str) -> Any:
@@ -560,6 +562,7 @@ class FactExtractor:
                 if self.requested != "benefits" and not self.says("priority"):
                     continue  # keywords alone count only when priorities are the topic ("costs matter most")
                 found.append(benefit)
+        self.named_benefits = found
         if found:
             current = list(self.get("benefits") or [])
             self.set("benefits", current + [b for b in found if b not in current])
@@ -670,7 +673,7 @@ class FactExtractor:
     def _answer_current_vendor(self) -> None:
         if "current_vendor" in self.updates:
             return
-        if "benefits" in self.updates and not self.turn.values("vendor"):
+        if self.named_benefits and not self.turn.values("vendor"):
             return  # "Faster replies.": what they want, not what they use (the question stays open)
         named = re.search(rf"(?<!^)(?<![.!?]\s)\b{CAPITALISED}", self.turn.text.strip())
         if (self.says("no_vendor") or self.turn.intent == "deny") and not named:

@@ -192,6 +192,21 @@ def test_a_title_after_the_visitors_own_name_is_theirs():
     assert not out.get("stakeholders")
 
 
+def test_a_benefit_given_to_the_vendor_question_is_no_vendor_even_when_already_known():
+    # the visitor answers the earlier question on what matters: the tool they use stays to be asked
+    for known in ([], ["efficiency"]):
+        out = facts(
+            'Zrobić więcej tym samym zespołem, [większa wydajność]{"entity": "benefit", "value": "efficiency"}.',
+            language="pl",
+            requested="current_vendor",
+            benefits=known,
+        )
+        assert "current_vendor" not in out, known
+    assert facts("[Help Scout](vendor)", requested="current_vendor", benefits=["efficiency"])["current_vendor"] == (
+        "Help Scout"
+    )
+
+
 def test_an_email_is_not_the_answer_to_another_question():
     out = facts("ops@greenleafdental.com", requested="current_vendor")
     assert out["contact_email"] == "ops@greenleafdental.com"
