@@ -196,7 +196,7 @@ def test_a_benefit_given_to_the_vendor_question_is_no_vendor_even_when_already_k
     # the visitor answers the earlier question on what matters: the tool they use stays to be asked
     for known in ([], ["efficiency"]):
         out = facts(
-            'Zrobić więcej tym samym zespołem, [większa wydajność]{"entity": "benefit", "value": "efficiency"}.',
+            'Chodzi nam o [szybsze odpisywanie klientom]{"entity": "benefit", "value": "efficiency"}.',
             language="pl",
             requested="current_vendor",
             benefits=known,
